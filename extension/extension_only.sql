@@ -1,0 +1,8 @@
+-- Mark user data so pg_dump includes it (extension member tables are skipped otherwise).
+select pg_catalog.pg_extension_config_dump('pgflow.flows', '');
+select pg_catalog.pg_extension_config_dump('pgflow.steps', '');
+select pg_catalog.pg_extension_config_dump('pgflow.deps', '');
+select pg_catalog.pg_extension_config_dump('pgflow.runs', '');
+select pg_catalog.pg_extension_config_dump('pgflow.step_states', '');
+select pg_catalog.pg_extension_config_dump('pgflow.step_tasks', '');
+select pg_catalog.pg_extension_config_dump('pgflow.workers', '');

@@ -1,0 +1,23 @@
+-- pgflow: a workflow (DAG) engine that lives inside PostgreSQL.
+--
+-- Map of the schema
+--   definitions   flows -< steps -< deps            immutable once a run exists
+--   run state     runs -< step_states -< step_tasks  one row per run / step / task
+--   queue         step_tasks itself: status queued|started and visible_at
+--                 (a retry's backoff, a step's delay or a claim's lease expiry)
+--   workers       workers: registration and heartbeats, for operators
+--
+-- Call flow
+--   create_flow, add_step         register a shape (validated, cycle-free)
+--   start_flow                    runs + step_states, then root steps start:
+--                                 tasks are queued (or steps skip / complete at once)
+--   claim_tasks                   lease up to n visible tasks (for update skip locked);
+--                                 an expired lease is claimable again and counts an attempt
+--   complete_task(s)              task -> step -> dependents -> run, in one transaction
+--   fail_task                     backoff retry, or the when_exhausted policy
+--   cancel_run, prune_runs        operator paths
+--
+-- Locking order, everywhere: runs row (key share to complete, update to fail or
+-- cancel), then step_tasks rows, then step_states rows along the DAG's edges,
+-- then the runs row again for the counter. Notifications: pgflow_tasks when
+-- tasks become claimable, pgflow_runs when a run finishes.

@@ -1,0 +1,58 @@
+-- Registers a flow. Calling it again with the same options is a no-op, so a
+-- migration can be applied twice; different options are a shape mismatch,
+-- because flows are immutable and a new shape needs a new slug.
+create function pgflow.create_flow(
+    flow_slug text,
+    max_attempts integer default 3,
+    base_delay integer default 1,
+    timeout integer default 60
+)
+returns pgflow.flows
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_flow pgflow.flows;
+    v_max_attempts integer := coalesce(create_flow.max_attempts, 3);
+    v_base_delay integer := coalesce(create_flow.base_delay, 1);
+    v_timeout integer := coalesce(create_flow.timeout, 60);
+    v_diff text[];
+begin
+    perform pgflow.check_slug(create_flow.flow_slug, 'flow', create_flow.flow_slug, null);
+    perform pgflow.check_option(create_flow.flow_slug, null, 'max_attempts', v_max_attempts, 1);
+    perform pgflow.check_option(create_flow.flow_slug, null, 'base_delay', v_base_delay, 0);
+    perform pgflow.check_option(create_flow.flow_slug, null, 'timeout', v_timeout, 1);
+
+    insert into pgflow.flows as f (flow_slug, max_attempts, base_delay, timeout, options)
+    values (
+        create_flow.flow_slug, v_max_attempts, v_base_delay, v_timeout,
+        pg_catalog.jsonb_build_object(
+            'max_attempts', v_max_attempts, 'base_delay', v_base_delay, 'timeout', v_timeout
+        )
+    )
+    on conflict on constraint flows_pkey do nothing
+    returning f.* into v_flow;
+    if found then
+        return v_flow;
+    end if;
+
+    select f.* into v_flow from pgflow.flows as f where f.flow_slug = create_flow.flow_slug;
+    v_diff := array_remove(array[
+        pgflow.describe_difference('max_attempts', to_jsonb(v_flow.max_attempts), to_jsonb(v_max_attempts)),
+        pgflow.describe_difference('base_delay', to_jsonb(v_flow.base_delay), to_jsonb(v_base_delay)),
+        pgflow.describe_difference('timeout', to_jsonb(v_flow.timeout), to_jsonb(v_timeout))
+    ], null);
+    if cardinality(v_diff) > 0 then
+        raise exception using
+            errcode = 'PF008',
+            message = pg_catalog.format(
+                'flow %L already exists with different options: %s',
+                create_flow.flow_slug, pg_catalog.array_to_string(v_diff, '; ')
+            ),
+            hint = 'flows are immutable: register the new shape under a new flow_slug';
+    end if;
+    return v_flow;
+end;
+$$;

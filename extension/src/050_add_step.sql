@@ -1,0 +1,282 @@
+-- Adds a step to a flow. Dependencies must already exist, so steps arrive in
+-- topological order and a new step can never close a cycle; re-adding an
+-- existing step is a no-op when identical, a cycle error when its new deps
+-- would loop back to it (the seeds' pitfall 1.3), and a shape mismatch
+-- otherwise. A flow that has runs takes no new steps: its shape is frozen.
+create function pgflow.add_step(
+    flow_slug text,
+    step_slug text,
+    deps text [] default '{}',
+    max_attempts integer default null,
+    base_delay integer default null,
+    timeout integer default null,
+    delay_seconds integer default 0,
+    step_type text default 'single',
+    run_if jsonb default null,
+    run_unless jsonb default null,
+    when_unmet text default 'skip',
+    when_exhausted text default 'fail'
+)
+returns pgflow.steps
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_flow pgflow.flows;
+    v_step pgflow.steps;
+    v_deps text[] := coalesce(add_step.deps, '{}');
+    v_step_type text := coalesce(add_step.step_type, 'single');
+    v_delay_seconds integer := coalesce(add_step.delay_seconds, 0);
+    v_when_unmet text := coalesce(add_step.when_unmet, 'skip');
+    v_when_exhausted text := coalesce(add_step.when_exhausted, 'fail');
+    v_options jsonb;
+    v_conditions jsonb;
+    v_bad text[];
+    v_cycle text[];
+    v_diff text[];
+begin
+    -- serialises registrations of one flow (step_index) and waits for start_flow
+    select f.* into v_flow
+    from pgflow.flows as f
+    where f.flow_slug = add_step.flow_slug
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'PF002',
+            message = pg_catalog.format(
+                'flow %L does not exist (adding step %L)', add_step.flow_slug, add_step.step_slug
+            ),
+            hint = 'call pgflow.create_flow first';
+    end if;
+
+    perform pgflow.check_slug(add_step.step_slug, 'step', add_step.flow_slug, add_step.step_slug);
+    perform pgflow.check_step_options(
+        add_step.flow_slug, add_step.step_slug, v_deps, add_step.max_attempts,
+        add_step.base_delay, add_step.timeout, v_delay_seconds, v_step_type,
+        add_step.run_if, add_step.run_unless, v_when_unmet, v_when_exhausted
+    );
+
+    select array_agg(d.slug order by d.ord) into v_bad
+    from unnest(v_deps) with ordinality as d (slug, ord)
+    where not exists (
+        select 1 from pgflow.steps as s
+        where s.flow_slug = add_step.flow_slug and s.step_slug = d.slug
+    );
+    if v_bad is not null then
+        raise exception using
+            errcode = 'PF003',
+            message = pg_catalog.format(
+                'step %L of flow %L depends on unknown step(s): %s',
+                add_step.step_slug, add_step.flow_slug, pg_catalog.array_to_string(v_bad, ', ')
+            ),
+            hint = 'add dependencies before the steps that depend on them';
+    end if;
+
+    v_options := pg_catalog.jsonb_build_object(
+        'max_attempts', add_step.max_attempts,
+        'base_delay', add_step.base_delay,
+        'timeout', add_step.timeout,
+        'delay_seconds', v_delay_seconds,
+        'when_exhausted', v_when_exhausted
+    );
+    v_conditions := pg_catalog.jsonb_build_object(
+        'run_if', add_step.run_if,
+        'run_unless', add_step.run_unless,
+        'when_unmet', v_when_unmet
+    );
+
+    select s.* into v_step
+    from pgflow.steps as s
+    where s.flow_slug = add_step.flow_slug and s.step_slug = add_step.step_slug;
+    if found then
+        v_cycle := pgflow.find_cycle(add_step.flow_slug, add_step.step_slug, v_deps);
+        if v_cycle is not null then
+            raise exception using
+                errcode = 'PF007',
+                message = pg_catalog.format(
+                    'step %L of flow %L cannot depend on %s: that would create a cycle %s',
+                    add_step.step_slug, add_step.flow_slug, pg_catalog.quote_literal(v_cycle[2]),
+                    pg_catalog.array_to_string(v_cycle, ' -> ')
+                );
+        end if;
+        v_diff := array_remove(array[
+            pgflow.describe_difference(
+                'deps',
+                (select coalesce(pg_catalog.jsonb_agg(d.dep_slug order by d.dep_slug collate "C"), '[]')
+                 from pgflow.deps as d
+                 where d.flow_slug = add_step.flow_slug and d.step_slug = add_step.step_slug),
+                (select coalesce(pg_catalog.jsonb_agg(d.slug order by d.slug collate "C"), '[]')
+                 from unnest(v_deps) as d (slug))
+            ),
+            pgflow.describe_difference('step_type', to_jsonb(v_step.step_type), to_jsonb(v_step_type)),
+            pgflow.describe_difference('options', v_step.options, v_options),
+            pgflow.describe_difference('conditions', v_step.conditions, v_conditions)
+        ], null);
+        if cardinality(v_diff) > 0 then
+            raise exception using
+                errcode = 'PF008',
+                message = pg_catalog.format(
+                    'step %L of flow %L already exists with a different definition: %s',
+                    add_step.step_slug, add_step.flow_slug, pg_catalog.array_to_string(v_diff, '; ')
+                ),
+                hint = 'flows are immutable: register the new shape under a new flow_slug';
+        end if;
+        return v_step;
+    end if;
+
+    if exists (select 1 from pgflow.runs as r where r.flow_slug = add_step.flow_slug) then
+        raise exception using
+            errcode = 'PF012',
+            message = pg_catalog.format(
+                'flow %L already has runs; cannot add step %L',
+                add_step.flow_slug, add_step.step_slug
+            ),
+            hint = 'flows are immutable once used: register the new shape under a new flow_slug';
+    end if;
+
+    insert into pgflow.steps as s (
+        flow_slug, step_slug, step_index, step_type, deps_count,
+        max_attempts, base_delay, timeout, delay_seconds,
+        run_if, run_unless, when_unmet, when_exhausted, options, conditions
+    )
+    values (
+        add_step.flow_slug,
+        add_step.step_slug,
+        (select coalesce(max(s2.step_index) + 1, 0) from pgflow.steps as s2
+         where s2.flow_slug = add_step.flow_slug),
+        v_step_type,
+        cardinality(v_deps),
+        coalesce(add_step.max_attempts, v_flow.max_attempts),
+        coalesce(add_step.base_delay, v_flow.base_delay),
+        coalesce(add_step.timeout, v_flow.timeout),
+        v_delay_seconds,
+        add_step.run_if,
+        add_step.run_unless,
+        v_when_unmet,
+        v_when_exhausted,
+        v_options,
+        v_conditions
+    )
+    returning s.* into v_step;
+
+    insert into pgflow.deps (flow_slug, dep_slug, step_slug)
+    select add_step.flow_slug, d.slug, add_step.step_slug
+    from unnest(v_deps) as d (slug);
+
+    return v_step;
+end;
+$$;
+
+-- Every per-step validation that does not need the table, with errors that
+-- name the flow and the step.
+create function pgflow.check_step_options(
+    flow_slug text, step_slug text, deps text [], max_attempts integer, base_delay integer,
+    timeout integer, delay_seconds integer, step_type text, run_if jsonb, run_unless jsonb,
+    when_unmet text, when_exhausted text
+)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v_where text := pg_catalog.format('flow %L, step %L', check_step_options.flow_slug, check_step_options.step_slug);
+    v_dup text[];
+begin
+    if array_position(check_step_options.deps, null) is not null then
+        raise exception using errcode = 'PF009',
+            message = pg_catalog.format('deps must not contain null (%s)', v_where);
+    end if;
+    perform pgflow.check_slug(d.slug, 'dependency', check_step_options.flow_slug, check_step_options.step_slug)
+    from unnest(check_step_options.deps) as d (slug);
+    select array_agg(d.slug order by d.slug) into v_dup
+    from (select u.slug from unnest(check_step_options.deps) as u (slug) group by u.slug having count(*) > 1) as d;
+    if v_dup is not null then
+        raise exception using errcode = 'PF005',
+            message = pg_catalog.format('duplicate dependency %s (%s)', pg_catalog.array_to_string(v_dup, ', '), v_where);
+    end if;
+    if check_step_options.step_slug = any(check_step_options.deps) then
+        raise exception using errcode = 'PF006',
+            message = pg_catalog.format('step %L of flow %L cannot depend on itself',
+                check_step_options.step_slug, check_step_options.flow_slug);
+    end if;
+    if check_step_options.step_type not in ('single', 'map') then
+        raise exception using errcode = 'PF009',
+            message = pg_catalog.format('step_type must be ''single'' or ''map'', got %L (%s)',
+                check_step_options.step_type, v_where);
+    end if;
+    if check_step_options.step_type = 'map' and cardinality(check_step_options.deps) > 1 then
+        raise exception using errcode = 'PF015',
+            message = pg_catalog.format('map step %L of flow %L has %s dependencies; a map step maps over the output of at most one',
+                check_step_options.step_slug, check_step_options.flow_slug, cardinality(check_step_options.deps));
+    end if;
+    perform pgflow.check_option(check_step_options.flow_slug, check_step_options.step_slug, 'max_attempts', check_step_options.max_attempts, 1);
+    perform pgflow.check_option(check_step_options.flow_slug, check_step_options.step_slug, 'base_delay', check_step_options.base_delay, 0);
+    perform pgflow.check_option(check_step_options.flow_slug, check_step_options.step_slug, 'timeout', check_step_options.timeout, 1);
+    perform pgflow.check_option(check_step_options.flow_slug, check_step_options.step_slug, 'delay_seconds', check_step_options.delay_seconds, 0);
+    if check_step_options.run_if is not null and pg_catalog.jsonb_typeof(check_step_options.run_if) <> 'object' then
+        raise exception using errcode = 'PF009',
+            message = pg_catalog.format('run_if must be a JSON object, got %s (%s)',
+                pg_catalog.jsonb_typeof(check_step_options.run_if), v_where);
+    end if;
+    if check_step_options.run_unless is not null and pg_catalog.jsonb_typeof(check_step_options.run_unless) <> 'object' then
+        raise exception using errcode = 'PF009',
+            message = pg_catalog.format('run_unless must be a JSON object, got %s (%s)',
+                pg_catalog.jsonb_typeof(check_step_options.run_unless), v_where);
+    end if;
+    if check_step_options.when_unmet not in ('fail', 'skip', 'skip-cascade') then
+        raise exception using errcode = 'PF009',
+            message = pg_catalog.format('when_unmet must be ''fail'', ''skip'' or ''skip-cascade'', got %L (%s)',
+                check_step_options.when_unmet, v_where);
+    end if;
+    if check_step_options.when_exhausted not in ('fail', 'skip', 'skip-cascade') then
+        raise exception using errcode = 'PF009',
+            message = pg_catalog.format('when_exhausted must be ''fail'', ''skip'' or ''skip-cascade'', got %L (%s)',
+                check_step_options.when_exhausted, v_where);
+    end if;
+end;
+$$;
+
+-- A path step -> dep -> ... -> step if depending on deps would close a cycle,
+-- else null. Reachability is checked first with a visited set (linear in the
+-- flow's size); only when a cycle exists is one shortest path spelled out,
+-- breadth first, stopping at the first hit.
+create function pgflow.find_cycle(flow_slug text, step_slug text, deps text [])
+returns text []
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    if not exists (
+        with recursive upward (slug) as (
+            select d.slug from unnest(find_cycle.deps) as d (slug)
+            union
+            select e.dep_slug
+            from upward as u
+            join pgflow.deps as e
+                on e.flow_slug = find_cycle.flow_slug and e.step_slug = u.slug
+        )
+        select 1 from upward as u where u.slug = find_cycle.step_slug
+    ) then
+        return null;
+    end if;
+    return (
+        with recursive upward (slug, path) as (
+            select d.slug, array[find_cycle.step_slug, d.slug]
+            from unnest(find_cycle.deps) as d (slug)
+            union all
+            select e.dep_slug, u.path || e.dep_slug
+            from upward as u
+            join pgflow.deps as e
+                on e.flow_slug = find_cycle.flow_slug and e.step_slug = u.slug
+            where u.slug <> find_cycle.step_slug
+        )
+        select u.path from upward as u
+        where u.slug = find_cycle.step_slug
+        limit 1
+    );
+end;
+$$;

@@ -1,0 +1,108 @@
+-- Starts a run: one step_states row per step, then the root steps start. A
+-- caller-chosen run_id is an idempotency key: starting it again returns the
+-- existing run, even when two callers race.
+create function pgflow.start_flow(
+    flow_slug text,
+    input jsonb default '{}',
+    run_id uuid default null
+)
+returns pgflow.runs
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_run pgflow.runs;
+    v_input jsonb := coalesce(start_flow.input, '{}'::jsonb);
+    v_now timestamptz := pgflow.now();
+    v_steps integer;
+    v_map_root text;
+begin
+    if start_flow.run_id is not null then
+        select r.* into v_run from pgflow.runs as r where r.run_id = start_flow.run_id;
+        if found then
+            return pgflow.existing_run(v_run, start_flow.flow_slug);
+        end if;
+    end if;
+
+    -- key share: a concurrent drop_flow waits for this run instead of orphaning it
+    perform 1 from pgflow.flows as f where f.flow_slug = start_flow.flow_slug for key share;
+    if not found then
+        raise exception using
+            errcode = 'PF002',
+            message = pg_catalog.format('flow %L does not exist', start_flow.flow_slug),
+            hint = 'register it first (pgflow deploy, or its compiled migration)';
+    end if;
+
+    select count(*)::integer,
+        min(s.step_slug) filter (where s.step_type = 'map' and s.deps_count = 0)
+    into v_steps, v_map_root
+    from pgflow.steps as s
+    where s.flow_slug = start_flow.flow_slug;
+    if v_steps = 0 then
+        raise exception using
+            errcode = 'PF016',
+            message = pg_catalog.format('flow %L has no steps', start_flow.flow_slug);
+    end if;
+    if v_map_root is not null and pg_catalog.jsonb_typeof(v_input) <> 'array' then
+        raise exception using
+            errcode = 'PF011',
+            message = pg_catalog.format(
+                'flow %L maps step %L over the run input, which must be an array, got %s',
+                start_flow.flow_slug, v_map_root, pg_catalog.jsonb_typeof(v_input)
+            );
+    end if;
+
+    insert into pgflow.runs as r (run_id, flow_slug, input, remaining_steps, started_at)
+    values (
+        coalesce(start_flow.run_id, pg_catalog.gen_random_uuid()),
+        start_flow.flow_slug, v_input, v_steps, v_now
+    )
+    on conflict on constraint runs_pkey do nothing
+    returning r.* into v_run;
+    if not found then
+        -- another transaction inserted the same run_id and committed first
+        select r.* into v_run from pgflow.runs as r where r.run_id = start_flow.run_id;
+        return pgflow.existing_run(v_run, start_flow.flow_slug);
+    end if;
+
+    insert into pgflow.step_states (run_id, flow_slug, step_slug, remaining_deps, created_at)
+    select v_run.run_id, s.flow_slug, s.step_slug, s.deps_count, v_now
+    from pgflow.steps as s
+    where s.flow_slug = start_flow.flow_slug;
+
+    perform pgflow.settle_run(
+        v_run.run_id,
+        pgflow.start_ready_steps(
+            v_run.run_id,
+            array(
+                select s.step_slug from pgflow.steps as s
+                where s.flow_slug = start_flow.flow_slug and s.deps_count = 0
+            )
+        )
+    );
+    select r.* into v_run from pgflow.runs as r where r.run_id = v_run.run_id;
+    return v_run;
+end;
+$$;
+
+-- An idempotent start_flow hit an existing run: fine if it is the same flow.
+create function pgflow.existing_run(run pgflow.runs, flow_slug text)
+returns pgflow.runs
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    if (existing_run.run).flow_slug <> existing_run.flow_slug then
+        raise exception using
+            errcode = 'PF014',
+            message = pg_catalog.format(
+                'run %s already exists for flow %L, not for flow %L',
+                (existing_run.run).run_id, (existing_run.run).flow_slug, existing_run.flow_slug
+            );
+    end if;
+    return existing_run.run;
+end;
+$$;

@@ -1,0 +1,143 @@
+-- Leases up to max_tasks visible tasks to a worker for their step's timeout.
+-- Lease expiry is part of the claim itself: a started task whose lease ran out
+-- is visible again, and claiming it counts an attempt, so no cron job is
+-- needed to recover tasks from dead workers. Tasks whose expired lease used
+-- their last attempt are failed first, under the usual run-first lock order,
+-- before this transaction locks any task row.
+create function pgflow.claim_tasks(
+    worker_id uuid,
+    max_tasks integer default 10,
+    flow_slugs text [] default null
+)
+returns table (
+    run_id uuid,
+    flow_slug text,
+    step_slug text,
+    task_index integer,
+    attempt integer,
+    input jsonb,
+    lease_expires_at timestamptz
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_now timestamptz := pgflow.now();
+    v_expired record;
+begin
+    if claim_tasks.worker_id is null then
+        raise exception using errcode = 'PF009', message = 'claim_tasks needs a worker_id';
+    end if;
+    if coalesce(claim_tasks.max_tasks, 0) < 1 then
+        return;
+    end if;
+
+    for v_expired in
+        select t.run_id, t.step_slug, t.task_index
+        from pgflow.step_tasks as t
+        where t.status = 'started'
+            and t.visible_at <= v_now
+            and t.attempts_count >= t.max_attempts
+            and (claim_tasks.flow_slugs is null or t.flow_slug = any(claim_tasks.flow_slugs))
+        order by t.visible_at
+        limit 100
+    loop
+        perform pgflow.expire_task(v_expired.run_id, v_expired.step_slug, v_expired.task_index);
+    end loop;
+
+    return query
+    with candidates as (
+        select t.run_id, t.step_slug, t.task_index
+        from pgflow.step_tasks as t
+        where t.status in ('queued', 'started')
+            and t.visible_at <= v_now
+            and t.attempts_count < t.max_attempts
+            and (claim_tasks.flow_slugs is null or t.flow_slug = any(claim_tasks.flow_slugs))
+        order by t.visible_at
+        limit claim_tasks.max_tasks
+        for update skip locked
+    ),
+    claimed as (
+        update pgflow.step_tasks as t
+        set status = 'started',
+            attempts_count = t.attempts_count + 1,
+            claimed_by = claim_tasks.worker_id,
+            started_at = v_now,
+            visible_at = v_now + pg_catalog.make_interval(secs => s.timeout)
+        from candidates as c, pgflow.steps as s
+        where t.run_id = c.run_id
+            and t.step_slug = c.step_slug
+            and t.task_index = c.task_index
+            and s.flow_slug = t.flow_slug
+            and s.step_slug = t.step_slug
+        returning t.run_id, t.flow_slug, t.step_slug, t.task_index, t.attempts_count,
+            t.input, t.visible_at, s.step_type
+    )
+    select c.run_id, c.flow_slug, c.step_slug, c.task_index, c.attempts_count,
+        case
+            when c.step_type = 'map' then c.input
+            else pgflow.step_input(c.run_id, c.flow_slug, c.step_slug, r.input)
+        end,
+        c.visible_at
+    from claimed as c
+    join pgflow.runs as r on r.run_id = c.run_id
+    order by c.visible_at, c.run_id, c.step_slug, c.task_index;
+end;
+$$;
+
+-- Fails a task whose lease expired on its last attempt, with its step's
+-- when_exhausted policy. Rechecks everything under the locks: a late
+-- complete_task may have won the race.
+create function pgflow.expire_task(run_id uuid, step_slug text, task_index integer)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_task pgflow.step_tasks;
+begin
+    perform 1 from pgflow.runs as r
+    where r.run_id = expire_task.run_id and r.status = 'started'
+    for update;
+    if not found then
+        return;
+    end if;
+    select t.* into v_task from pgflow.step_tasks as t
+    where t.run_id = expire_task.run_id
+        and t.step_slug = expire_task.step_slug
+        and t.task_index = expire_task.task_index
+    for update;
+    if v_task.status <> 'started'
+        or v_task.visible_at > pgflow.now()
+        or v_task.attempts_count < v_task.max_attempts then
+        return;
+    end if;
+    perform pgflow.exhaust_task(
+        v_task,
+        pg_catalog.format(
+            'lease expired: no result within the step timeout on attempt %s of %s',
+            v_task.attempts_count, v_task.max_attempts
+        )
+    );
+end;
+$$;
+
+-- When the next task becomes visible (null when the queue is empty), so an
+-- idle worker can sleep exactly until then instead of polling hot.
+create function pgflow.next_task_visible_at(flow_slugs text [] default null)
+returns timestamptz
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select t.visible_at
+    from pgflow.step_tasks as t
+    where t.status in ('queued', 'started')
+        and (next_task_visible_at.flow_slugs is null or t.flow_slug = any(next_task_visible_at.flow_slugs))
+    order by t.visible_at
+    limit 1
+$$;

@@ -1,0 +1,135 @@
+-- Records a failed attempt. Before max_attempts the task is queued again after
+-- an exponential backoff; on the last attempt the step's when_exhausted policy
+-- applies. Only the current holder can fail a task: a call naming another
+-- attempt, or for a task that is not started, is stale and ignored.
+create function pgflow.fail_task(
+    run_id uuid,
+    step_slug text,
+    error_message text,
+    task_index integer default 0,
+    attempt integer default null
+)
+returns pgflow.step_tasks
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_run_status text;
+    v_task pgflow.step_tasks;
+    v_delay integer;
+begin
+    -- for update: a failure may end the run, which must not race completions
+    select r.status into v_run_status from pgflow.runs as r
+    where r.run_id = fail_task.run_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'PF010',
+            message = pg_catalog.format('run %s does not exist', fail_task.run_id);
+    end if;
+    select t.* into v_task from pgflow.step_tasks as t
+    where t.run_id = fail_task.run_id
+        and t.step_slug = fail_task.step_slug
+        and t.task_index = coalesce(fail_task.task_index, 0)
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'PF004',
+            message = pg_catalog.format(
+                'task %s of step %L in run %s does not exist',
+                coalesce(fail_task.task_index, 0), fail_task.step_slug, fail_task.run_id
+            );
+    end if;
+    if v_run_status <> 'started'
+        or v_task.status <> 'started'
+        or fail_task.attempt <> v_task.attempts_count then
+        return v_task;
+    end if;
+
+    if v_task.attempts_count < v_task.max_attempts then
+        select pgflow.retry_delay(s.base_delay, v_task.attempts_count) into v_delay
+        from pgflow.steps as s
+        where s.flow_slug = v_task.flow_slug and s.step_slug = v_task.step_slug;
+        update pgflow.step_tasks as t
+        set status = 'queued',
+            error_message = fail_task.error_message,
+            claimed_by = null,
+            visible_at = pgflow.now() + pg_catalog.make_interval(secs => v_delay)
+        where t.run_id = v_task.run_id
+            and t.step_slug = v_task.step_slug
+            and t.task_index = v_task.task_index
+        returning t.* into v_task;
+        if v_delay = 0 then
+            perform pg_catalog.pg_notify('pgflow_tasks', v_task.flow_slug);
+        end if;
+        return v_task;
+    end if;
+
+    return pgflow.exhaust_task(v_task, fail_task.error_message);
+end;
+$$;
+
+-- A task used its last attempt. The task fails; then, by the step's
+-- when_exhausted: 'fail' fails the step and the run, 'skip' skips the step
+-- (dependents run without it) and 'skip-cascade' skips everything downstream.
+-- The caller holds the run row for update.
+create function pgflow.exhaust_task(task pgflow.step_tasks, error_message text)
+returns pgflow.step_tasks
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_task pgflow.step_tasks;
+    v_policy text;
+    v_now timestamptz := pgflow.now();
+    v_message text;
+begin
+    update pgflow.step_tasks as t
+    set status = 'failed', failed_at = v_now, error_message = exhaust_task.error_message,
+        claimed_by = null
+    where t.run_id = (exhaust_task.task).run_id
+        and t.step_slug = (exhaust_task.task).step_slug
+        and t.task_index = (exhaust_task.task).task_index
+    returning t.* into v_task;
+    select s.when_exhausted into v_policy from pgflow.steps as s
+    where s.flow_slug = v_task.flow_slug and s.step_slug = v_task.step_slug;
+    v_message := pg_catalog.format(
+        'step %L of flow %L: task %s failed after %s attempt(s): %s',
+        v_task.step_slug, v_task.flow_slug, v_task.task_index, v_task.attempts_count,
+        exhaust_task.error_message
+    );
+
+    if v_policy = 'fail' then
+        perform pgflow.fail_run(v_task.run_id, v_task.step_slug, v_message);
+        return v_task;
+    end if;
+
+    -- the step is given up: its other tasks are no longer worth running
+    update pgflow.step_tasks as t
+    set status = 'cancelled', cancelled_at = v_now
+    where t.run_id = v_task.run_id and t.step_slug = v_task.step_slug
+        and t.status in ('queued', 'started');
+    if v_policy = 'skip' then
+        perform pgflow.settle_run(
+            v_task.run_id,
+            1 + pgflow.start_ready_steps(
+                v_task.run_id,
+                pgflow.skip_step(
+                    v_task.run_id, v_task.flow_slug, v_task.step_slug, 'retries_exhausted', v_message
+                )
+            )
+        );
+    else
+        perform pgflow.settle_run(
+            v_task.run_id,
+            pgflow.skip_cascade(
+                v_task.run_id, v_task.flow_slug, v_task.step_slug, 'retries_exhausted', v_message
+            )
+        );
+    end if;
+    return v_task;
+end;
+$$;

@@ -1,0 +1,42 @@
+-- Privileges. Functions default to EXECUTE for PUBLIC and nothing here should
+-- be callable or writable by just anyone: everything is revoked, then granted
+-- to two roles. The public functions are security definer with an empty
+-- search_path and fully qualified names, so a caller's search_path cannot
+-- redirect them.
+do $$
+begin
+    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'pgflow_worker') then
+        create role pgflow_worker nologin;
+    end if;
+    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'pgflow_client') then
+        create role pgflow_client nologin;
+    end if;
+end;
+$$;
+
+revoke all on schema pgflow from public;
+revoke all on all tables in schema pgflow from public;
+revoke all on all functions in schema pgflow from public;
+
+grant usage on schema pgflow to pgflow_worker, pgflow_client;
+
+-- a worker claims, reports and registers; it reads nothing directly
+grant execute on function
+pgflow.claim_tasks(uuid, integer, text []),
+pgflow.complete_task(uuid, text, jsonb, integer, integer),
+pgflow.complete_tasks(uuid [], text [], jsonb [], integer [], integer []),
+pgflow.fail_task(uuid, text, text, integer, integer),
+pgflow.next_task_visible_at(text []),
+pgflow.register_worker(uuid, text [], text, integer),
+pgflow.heartbeat_worker(uuid),
+pgflow.stop_worker(uuid)
+to pgflow_worker;
+
+-- a client starts, cancels and reads runs and definitions
+grant execute on function
+pgflow.start_flow(text, jsonb, uuid),
+pgflow.cancel_run(uuid),
+pgflow.flow_shape(text),
+pgflow.flow_shape_hash(text)
+to pgflow_client;
+grant select on all tables in schema pgflow to pgflow_client;
