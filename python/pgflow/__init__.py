@@ -1,0 +1,108 @@
+"""pgflow: workflows (DAGs) that live inside PostgreSQL, with a typed Python layer.
+
+Define a flow with :class:`Flow`, turn it into SQL with :func:`compile_flow`
+(a migration) or register it with :func:`deploy_flow`.  The database decides
+ordering, retries and completion; this package describes, serialises and calls.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pgflow.compiler import compile_flow, compile_shape, migration_filename
+from pgflow.deploy import DeployResult, FlowComparison, compare_flow, deploy_flow
+from pgflow.dsl import Flow, Handler, StepDefinition, StepInput
+from pgflow.errors import (
+    CycleError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    DefinitionError,
+    DuplicateDependencyError,
+    EmptyFlowError,
+    FlowImmutableError,
+    FlowNotFoundError,
+    FlowRefError,
+    InvalidInputError,
+    InvalidOptionError,
+    InvalidSlugError,
+    MapDependencyError,
+    NotAllowedError,
+    PgflowError,
+    RunIdConflictError,
+    RunNotFoundError,
+    SelfDependencyError,
+    ShapeMismatchError,
+    StepNotFoundError,
+    UnknownDependencyError,
+    translate,
+)
+from pgflow.install import install
+from pgflow.loader import load_flow
+from pgflow.shape import FlowShape, StepShape, diff_shapes, flow_shape, shape_hash
+
+__version__ = "0.1.0"
+
+# --- runs: client, worker, run types ------------------------------------------
+# Owned by the client/worker side. Imported on first use (module __getattr__),
+# so `import pgflow` works and stays light whatever of that side exists.
+# Add "Name": "pgflow.module" here, the name to __all__, and the import under
+# TYPE_CHECKING below.
+_LAZY: dict[str, str] = {}
+
+if TYPE_CHECKING:
+    pass
+# --- end of runs section -------------------------------------------------------
+
+__all__ = [
+    "CycleError",
+    "DatabaseError",
+    "DatabaseUnavailableError",
+    "DefinitionError",
+    "DeployResult",
+    "DuplicateDependencyError",
+    "EmptyFlowError",
+    "Flow",
+    "FlowComparison",
+    "FlowImmutableError",
+    "FlowNotFoundError",
+    "FlowRefError",
+    "FlowShape",
+    "Handler",
+    "InvalidInputError",
+    "InvalidOptionError",
+    "InvalidSlugError",
+    "MapDependencyError",
+    "NotAllowedError",
+    "PgflowError",
+    "RunIdConflictError",
+    "RunNotFoundError",
+    "SelfDependencyError",
+    "ShapeMismatchError",
+    "StepDefinition",
+    "StepInput",
+    "StepNotFoundError",
+    "StepShape",
+    "UnknownDependencyError",
+    "__version__",
+    "compare_flow",
+    "compile_flow",
+    "compile_shape",
+    "deploy_flow",
+    "diff_shapes",
+    "flow_shape",
+    "install",
+    "load_flow",
+    "migration_filename",
+    "shape_hash",
+    "translate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pgflow' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value

@@ -1,0 +1,291 @@
+"""The definition commands: ``install``, ``compile``, ``deploy`` and ``inspect``.
+
+``compile`` writes what production applies (a migration file, reviewed like
+any other); ``deploy`` applies the same SQL directly, strict by default and
+able to drop and recreate a changed flow with ``--dev --force``; ``inspect``
+shows a flow's shape and how it compares with the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pgflow.cli.main import EXIT_MISMATCH, EXIT_USAGE, CliError, connect
+from pgflow.compiler import compile_flow, migration_filename
+from pgflow.deploy import FlowComparison, compare_flow, deploy_flow
+from pgflow.dsl import Flow
+from pgflow.errors import DatabaseError, ShapeMismatchError
+from pgflow.install import extension_version, install, plain_script
+from pgflow.loader import load_flow
+from pgflow.manifest import manifest, render_dag, render_manifest
+
+__all__ = ["register"]
+
+_NOT_INSTALLED = {"3F000", "42883", "42P01"}  # schema, function or table missing
+_HASH_LINE = re.compile(r"^-- shape hash: ([0-9a-f]{64})$", re.M)
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the definition commands to the ``pgflow`` parser."""
+    install_parser = subparsers.add_parser(
+        "install",
+        help="install pgflow into the database (extension or plain script)",
+        description="Install pgflow: `create extension pgflow` when the server has the "
+        "extension files, or the packaged plain SQL script with --plain (managed servers). "
+        "Does nothing if pgflow is already installed.",
+    )
+    mode = install_parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--plain", action="store_true", help="run the plain SQL script instead of CREATE EXTENSION"
+    )
+    mode.add_argument(
+        "--print",
+        dest="print_script",
+        action="store_true",
+        help="print the plain SQL script (for a migration tool) instead of installing",
+    )
+    install_parser.set_defaults(func=_install)
+
+    compile_parser = subparsers.add_parser(
+        "compile",
+        help="compile a flow into SQL (a migration file)",
+        description="Compile FLOW_REF into the SQL that registers it: one atomic DO block "
+        "calling create_flow, add_step per step and verify_flow. Prints to stdout unless "
+        "-o or --migrations-dir is given; never overwrites a file.",
+    )
+    compile_parser.add_argument("flow_ref", metavar="FLOW_REF")
+    target = compile_parser.add_mutually_exclusive_group()
+    target.add_argument("-o", "--output", metavar="FILE", help="write the SQL to FILE")
+    target.add_argument(
+        "--migrations-dir",
+        metavar="DIR",
+        help="write DIR/YYYYMMDDHHMMSS_pgflow_<slug>.sql; if DIR already has a migration "
+        "for this slug, succeed without writing when it is the same shape and fail "
+        "(exit 3) when it is not",
+    )
+    compile_parser.set_defaults(func=_compile)
+
+    deploy_parser = subparsers.add_parser(
+        "deploy",
+        help="register a flow in the database (strict; --dev --force recreates)",
+        description="Register FLOW_REF in the database. An absent flow is created; the same "
+        "shape is a no-op; a different shape under the same slug is refused (exit 3) with "
+        "the differences. In development, --dev --force drops the changed flow and all of "
+        "its runs, then registers the new shape, in one transaction.",
+    )
+    deploy_parser.add_argument("flow_ref", metavar="FLOW_REF")
+    deploy_parser.add_argument(
+        "--dev", action="store_true", help="development database (allows --force)"
+    )
+    deploy_parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --dev: drop a changed flow and its runs, then recreate it",
+    )
+    deploy_parser.set_defaults(func=_deploy)
+
+    inspect_parser = subparsers.add_parser(
+        "inspect",
+        help="show a flow's manifest and DAG, and how it compares with the database",
+        description="Print FLOW_REF's manifest (steps, deps, options, map steps, conditions, "
+        "shape hash) and a text DAG. With a database URL, also compare code and database.",
+    )
+    inspect_parser.add_argument("flow_ref", metavar="FLOW_REF")
+    inspect_parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    inspect_parser.add_argument(
+        "--offline", action="store_true", help="do not connect, even if a database URL is set"
+    )
+    inspect_parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 3 unless the database has this flow with the same shape",
+    )
+    inspect_parser.set_defaults(func=_inspect)
+
+
+# -- install -----------------------------------------------------------------
+
+
+def _install(args: argparse.Namespace) -> int:
+    if args.print_script:
+        sys.stdout.write(plain_script())
+        return 0
+    with connect(args) as conn:
+        result = install(conn, mode="plain" if args.plain else "auto")
+    state = result.state
+    how = f"extension {state.version}" if state.kind == "extension" else "plain script"
+    if result.action == "already-installed":
+        print(f"pgflow is already installed ({how}); nothing to do")
+    else:
+        print(f"installed pgflow {state.version or extension_version()} ({how})")
+    return 0
+
+
+# -- compile -----------------------------------------------------------------
+
+
+def _existing_migrations(directory: Path, flow_slug: str) -> list[tuple[Path, str | None]]:
+    pattern = re.compile(rf"^\d{{14}}_pgflow_{re.escape(flow_slug)}\.sql$")
+    found = []
+    for path in sorted(directory.iterdir()):
+        if pattern.match(path.name):
+            match = _HASH_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
+            found.append((path, match.group(1) if match else None))
+    return found
+
+
+def _write_new(path: Path, text: str) -> None:
+    try:
+        with path.open("x", encoding="utf-8") as file:
+            file.write(text)
+    except FileExistsError:
+        raise CliError(f"refusing to overwrite {path}: it already exists") from None
+    except OSError as error:
+        raise CliError(f"cannot write {path}: {error.strerror}") from None
+
+
+def _compile(args: argparse.Namespace) -> int:
+    flow = load_flow(args.flow_ref)
+    text = compile_flow(flow)
+    if args.migrations_dir is not None:
+        directory = Path(args.migrations_dir)
+        if not directory.is_dir():
+            raise CliError(f"migrations directory {directory} does not exist")
+        code_hash = flow.shape().hash()
+        for path, existing_hash in _existing_migrations(directory, flow.slug):
+            if existing_hash == code_hash:
+                print(
+                    f"{path}: already registers flow {flow.slug!r} with this shape; "
+                    "nothing written",
+                    file=sys.stderr,
+                )
+                return 0
+            raise CliError(
+                f"{path} already registers flow {flow.slug!r} with a different shape "
+                f"(hash {(existing_hash or 'unknown')[:12]}, code {code_hash[:12]})",
+                exit_code=EXIT_MISMATCH,
+                hint="flows are immutable: give the new shape a new flow slug "
+                "(e.g. a _v2 suffix) and compile again",
+            )
+        path = directory / migration_filename(flow.slug)
+        _write_new(path, text)
+        print(path)
+    elif args.output is not None and args.output != "-":
+        _write_new(Path(args.output), text)
+        print(args.output)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# -- deploy ------------------------------------------------------------------
+
+
+def _not_installed_hint(error: DatabaseError) -> DatabaseError:
+    if error.sqlstate in _NOT_INSTALLED and error.hint is None:
+        error.hint = "is pgflow installed in this database? run `pgflow install`"
+    return error
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    if args.force and not args.dev:
+        raise CliError(
+            "--force drops the flow and all of its runs; it is only allowed with --dev",
+            exit_code=EXIT_USAGE,
+        )
+    flow = load_flow(args.flow_ref)
+    compile_flow(flow)  # definition errors before connecting
+    try:
+        with connect(args) as conn:
+            result = deploy_flow(conn, flow, force=args.force)
+    except ShapeMismatchError as error:
+        if args.dev:
+            error.hint = (
+                "flows are immutable; in development, add --force to drop the flow "
+                "and its runs and recreate it"
+            )
+        raise
+    except DatabaseError as error:
+        raise _not_installed_hint(error) from error
+    short = result.shape_hash[:12]
+    steps = len(flow.steps)
+    if result.action == "unchanged":
+        print(f"flow {flow.slug!r} is up to date ({steps} steps, hash {short}); nothing to do")
+    elif result.action == "created":
+        print(f"created flow {flow.slug!r} ({steps} steps, hash {short})")
+    else:
+        print(
+            f"recreated flow {flow.slug!r} ({steps} steps, hash {short}): dropped the old "
+            f"definition and {result.dropped_runs} run(s); it differed in:"
+        )
+        for line in result.differences:
+            print(f"  {line}")
+    return 0
+
+
+# -- inspect -----------------------------------------------------------------
+
+
+def _comparison_text(comparison: FlowComparison) -> str:
+    if comparison.state == "absent":
+        return "database: not deployed\n"
+    if comparison.state == "identical":
+        return f"database: identical (hash {comparison.code_hash[:12]})\n"
+    lines = [
+        f"database: DIFFERENT (code hash {comparison.code_hash[:12]}, "
+        f"database hash {(comparison.database_hash or '')[:12]})",
+        *(f"  {line}" for line in comparison.differences),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _compare(args: argparse.Namespace, flow: Flow[Any]) -> FlowComparison | None:
+    if args.offline or args.database_url is None:
+        if args.check:
+            raise CliError("--check needs a database URL (and no --offline)", exit_code=EXIT_USAGE)
+        return None
+    try:
+        with connect(args) as conn:
+            return compare_flow(conn, flow)
+    except DatabaseError as error:
+        raise _not_installed_hint(error) from error
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    flow = load_flow(args.flow_ref)
+    comparison = _compare(args, flow)
+    if args.json:
+        document: dict[str, Any] = dict(manifest(flow))
+        if comparison is not None:
+            document["database"] = {
+                "state": comparison.state,
+                "shape_hash": comparison.database_hash,
+                "differences": list(comparison.differences),
+            }
+        print(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
+    else:
+        sys.stdout.write(render_manifest(flow))
+        sys.stdout.write("\n")
+        sys.stdout.write(render_dag(flow.shape()))
+        if comparison is not None:
+            sys.stdout.write("\n")
+            sys.stdout.write(_comparison_text(comparison))
+    if args.check and comparison is not None and comparison.state != "identical":
+        if comparison.state == "absent":
+            print(f"pgflow: error: flow {flow.slug!r} is not deployed", file=sys.stderr)
+        else:
+            print(f"pgflow: error: flow {flow.slug!r} differs from the database", file=sys.stderr)
+        return EXIT_MISMATCH
+    return 0

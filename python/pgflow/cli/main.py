@@ -1,0 +1,243 @@
+"""The ``pgflow`` command: argument parsing, dispatch and the exit-code policy.
+
+Exit codes are part of the interface, so scripts can branch on them:
+
+* 0 — success (including "nothing to do");
+* 1 — the operation failed: the database refused it, a file exists, ...;
+* 2 — usage: bad arguments, a ``FLOW_REF`` that cannot be loaded, an invalid
+  flow definition, no database URL;
+* 3 — shape mismatch: the database (or an existing migration) has this flow
+  slug with a different shape;
+* 4 — the database cannot be reached (bad URL, server down);
+* 130 — interrupted.
+
+Errors are one ``pgflow: error: ...`` line on stderr (with ``detail``/``hint``
+lines when there are any) and no traceback unless ``--debug`` is given.
+
+Subcommands register themselves with ``register(subparsers)`` and set
+``func`` (``args -> int | None``) as their parser default; ``args.database_url``
+is already resolved from ``--database-url`` or ``DATABASE_URL``, and
+:func:`connect` opens a connection with errors translated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, Final, NoReturn
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from pgflow.errors import (
+    DatabaseError,
+    DatabaseUnavailableError,
+    DefinitionError,
+    FlowRefError,
+    PgflowError,
+    ShapeMismatchError,
+    translate,
+)
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_MISMATCH",
+    "EXIT_OK",
+    "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
+    "CliError",
+    "build_parser",
+    "connect",
+    "main",
+]
+
+EXIT_OK: Final = 0
+EXIT_ERROR: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_MISMATCH: Final = 3
+EXIT_UNAVAILABLE: Final = 4
+EXIT_INTERRUPTED: Final = 130
+
+EXIT_CODES_HELP: Final = """\
+exit codes:
+  0    success (including nothing to do)
+  1    the operation failed (database error, file exists, ...)
+  2    usage: bad arguments, bad FLOW_REF, invalid flow definition, no database URL
+  3    shape mismatch: the flow slug exists with a different shape
+  4    the database cannot be reached
+  130  interrupted
+
+FLOW_REF is path/to/flows.py:Name or package.module:Name (":Name" may be
+omitted when the module defines exactly one flow)."""
+
+
+class CliError(PgflowError):
+    """An error the CLI reports with a chosen exit code."""
+
+    def __init__(self, message: str, *, exit_code: int = EXIT_ERROR, hint: str | None = None):
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.hint = hint
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse with our usage exit code and message prefix."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"pgflow: error: {message}\n")
+
+
+def _common_options() -> argparse.ArgumentParser:
+    # SUPPRESS: a subcommand's copy of an option must not reset a value given
+    # before the subcommand (`pgflow --debug deploy ...`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="PostgreSQL URL or conninfo (default: $DATABASE_URL)",
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks for errors",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every subcommand registered."""
+    common = _common_options()
+    parser = _ArgumentParser(
+        prog="pgflow",
+        description="Workflows inside PostgreSQL: install pgflow, compile and deploy flows, "
+        "run workers and runs.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+
+    class SubcommandParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
+        """Gives every subcommand the global options and our parser class."""
+
+        def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+            kwargs.setdefault("parents", [])
+            kwargs["parents"] = [common, *kwargs["parents"]]
+            kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+            return super().add_parser(name, **kwargs)  # type: ignore[no-any-return]
+
+    parser.register("action", "parsers", SubcommandParsers)
+    subparsers = parser.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_ArgumentParser
+    )
+    subparsers.required = True
+
+    from pgflow.cli import definitions
+
+    definitions.register(subparsers)
+    _register_runs(subparsers)
+    return parser
+
+
+def _register_runs(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``worker``, ``start`` and ``status`` from :mod:`pgflow.cli.runs`."""
+    try:
+        from pgflow.cli import runs  # type: ignore[attr-defined,unused-ignore]
+    except ImportError as error:  # not written yet: the other commands still work
+        if getattr(error, "name", None) not in ("pgflow.cli.runs", None):
+            raise
+        return
+    runs.register(subparsers)
+
+
+def database_url(args: argparse.Namespace) -> str | None:
+    """``--database-url`` if given, else ``$DATABASE_URL``, else None."""
+    url = getattr(args, "database_url", None) or os.environ.get("DATABASE_URL") or None
+    return url
+
+
+def connect(args: argparse.Namespace, *, autocommit: bool = True) -> psycopg.Connection[TupleRow]:
+    """Open a connection to the command's database, or raise a clear CLI error.
+
+    No URL is a usage error (exit 2); a malformed URL or an unreachable server
+    is :class:`~pgflow.errors.DatabaseUnavailableError` (exit 4).
+    """
+    url = database_url(args)
+    if url is None:
+        raise CliError(
+            "no database URL: pass --database-url URL or set DATABASE_URL",
+            exit_code=EXIT_USAGE,
+        )
+    try:
+        return psycopg.connect(
+            url,
+            autocommit=autocommit,
+            connect_timeout=int(os.environ.get("PGCONNECT_TIMEOUT", "10")),
+            application_name="pgflow-cli",
+        )
+    except psycopg.Error as error:
+        raise DatabaseUnavailableError(
+            f"cannot connect to the database: {str(error).strip()}"
+        ) from error
+
+
+def _exit_code(error: BaseException) -> int:
+    if isinstance(error, CliError):
+        return error.exit_code
+    if isinstance(error, ShapeMismatchError):
+        return EXIT_MISMATCH
+    if isinstance(error, DatabaseUnavailableError):
+        return EXIT_UNAVAILABLE
+    if isinstance(error, FlowRefError | DefinitionError):
+        return EXIT_USAGE
+    return EXIT_ERROR
+
+
+def _report(error: BaseException, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(error, file=sys.stderr)
+    message = str(error).strip() or type(error).__name__
+    if not isinstance(error, PgflowError):
+        message = f"unexpected {type(error).__name__}: {message}"
+    print(f"pgflow: error: {message}", file=sys.stderr)
+    detail = error.detail if isinstance(error, DatabaseError) else None
+    hint = error.hint if isinstance(error, DatabaseError | CliError) else None
+    if detail:
+        for line in detail.splitlines():
+            print(f"  {line}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+    if not debug and not isinstance(error, PgflowError):
+        print("hint: run again with --debug for a traceback", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    args.debug = debug
+    args.database_url = database_url(args)
+    func: Callable[[argparse.Namespace], int | None] = args.func
+    try:
+        try:
+            return func(args) or EXIT_OK
+        except psycopg.Error as error:
+            raise translate(error) from error
+    except KeyboardInterrupt:
+        print("pgflow: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `pgflow compile ... | head`: not an error worth a message.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as error:
+        _report(error, debug)
+        return _exit_code(error)

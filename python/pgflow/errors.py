@@ -1,0 +1,218 @@
+"""Exception hierarchy shared by every part of the package.
+
+The database is the authority on flows and runs: it raises errors with stable
+SQLSTATE codes ``PF001``..``PF016`` (see ``docs/sql-reference.md``).  Callers
+should not have to inspect SQLSTATEs themselves, so :func:`translate` turns a
+``psycopg.Error`` into one class per kind of error.  Errors raised by Python
+before anything reaches the database (a bad step slug in the DSL, a bad
+``FLOW_REF``) have their own classes under :class:`PgflowError` too, so a
+caller can catch everything pgflow raises with one ``except``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+import psycopg
+
+__all__ = [
+    "SQLSTATE_CLASSES",
+    "CycleError",
+    "DatabaseError",
+    "DatabaseUnavailableError",
+    "DefinitionError",
+    "DuplicateDependencyError",
+    "EmptyFlowError",
+    "FlowImmutableError",
+    "FlowNotFoundError",
+    "FlowRefError",
+    "InvalidInputError",
+    "InvalidOptionError",
+    "InvalidSlugError",
+    "MapDependencyError",
+    "NotAllowedError",
+    "PgflowError",
+    "RunIdConflictError",
+    "RunNotFoundError",
+    "SelfDependencyError",
+    "ShapeMismatchError",
+    "StepNotFoundError",
+    "UnknownDependencyError",
+    "translate",
+]
+
+
+class PgflowError(Exception):
+    """Base class of every error pgflow raises on purpose."""
+
+
+class DefinitionError(PgflowError, ValueError):
+    """A flow definition is invalid; raised by the DSL as the step is added.
+
+    The message names the flow and the step, so a stack trace is not needed to
+    find the mistake.
+    """
+
+
+class FlowRefError(PgflowError):
+    """A ``FLOW_REF`` (``path/to/file.py:Name`` or ``module:Name``) cannot be loaded."""
+
+
+class DatabaseUnavailableError(PgflowError):
+    """The database URL is missing, malformed, or the server cannot be reached."""
+
+
+class DatabaseError(PgflowError):
+    """The database refused an operation.
+
+    ``sqlstate`` is the server's code (``PF0xx`` for pgflow's own errors), and
+    ``detail``/``hint`` carry the server's extra fields when it sent them.
+    """
+
+    sqlstate: str | None
+    detail: str | None
+    hint: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sqlstate: str | None = None,
+        detail: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.detail = detail
+        self.hint = hint
+
+    @property
+    def message(self) -> str:
+        """The primary message, without detail or hint."""
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidSlugError(DatabaseError):
+    """PF001: a flow or step slug is malformed or reserved."""
+
+
+class FlowNotFoundError(DatabaseError):
+    """PF002: no flow has this slug."""
+
+
+class UnknownDependencyError(DatabaseError):
+    """PF003: a step depends on a step the flow does not have."""
+
+
+class StepNotFoundError(DatabaseError):
+    """PF004: the named step or task does not exist."""
+
+
+class DuplicateDependencyError(DatabaseError):
+    """PF005: a step lists the same dependency twice."""
+
+
+class SelfDependencyError(DatabaseError):
+    """PF006: a step depends on itself."""
+
+
+class CycleError(DatabaseError):
+    """PF007: adding the step would close a cycle."""
+
+
+class ShapeMismatchError(DatabaseError):
+    """PF008: a flow with this slug already exists with a different shape.
+
+    Flows are immutable; a new shape needs a new slug.  ``differences`` lists
+    what differs, one human-readable line each, when Python computed them.
+    """
+
+    differences: tuple[str, ...]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sqlstate: str | None = "PF008",
+        detail: str | None = None,
+        hint: str | None = None,
+        differences: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, sqlstate=sqlstate, detail=detail, hint=hint)
+        self.differences = tuple(differences)
+
+
+class InvalidOptionError(DatabaseError):
+    """PF009: an option has a wrong value or type."""
+
+
+class RunNotFoundError(DatabaseError):
+    """PF010: no run has this id."""
+
+
+class InvalidInputError(DatabaseError):
+    """PF011: the run input does not fit the flow (e.g. a root map step over a non-array)."""
+
+
+class FlowImmutableError(DatabaseError):
+    """PF012: the flow already has runs, so its definition cannot change."""
+
+
+class NotAllowedError(DatabaseError):
+    """PF013: a dev-only operation was attempted without opting in."""
+
+
+class RunIdConflictError(DatabaseError):
+    """PF014: the run id already exists for another flow."""
+
+
+class MapDependencyError(DatabaseError):
+    """PF015: a map step has more than one dependency."""
+
+
+class EmptyFlowError(DatabaseError):
+    """PF016: the flow has no steps."""
+
+
+SQLSTATE_CLASSES: Mapping[str, type[DatabaseError]] = MappingProxyType(
+    {
+        "PF001": InvalidSlugError,
+        "PF002": FlowNotFoundError,
+        "PF003": UnknownDependencyError,
+        "PF004": StepNotFoundError,
+        "PF005": DuplicateDependencyError,
+        "PF006": SelfDependencyError,
+        "PF007": CycleError,
+        "PF008": ShapeMismatchError,
+        "PF009": InvalidOptionError,
+        "PF010": RunNotFoundError,
+        "PF011": InvalidInputError,
+        "PF012": FlowImmutableError,
+        "PF013": NotAllowedError,
+        "PF014": RunIdConflictError,
+        "PF015": MapDependencyError,
+        "PF016": EmptyFlowError,
+    }
+)
+"""SQLSTATE → exception class for pgflow's own error codes."""
+
+
+def translate(error: psycopg.Error) -> PgflowError:
+    """Turn a psycopg error into the matching pgflow exception.
+
+    The result is meant to be raised ``from error`` so the original stays
+    reachable as ``__cause__``.  Connection failures (no SQLSTATE, or class
+    ``08``) become :class:`DatabaseUnavailableError`; pgflow's codes map
+    through :data:`SQLSTATE_CLASSES`; anything else is a plain
+    :class:`DatabaseError` that keeps the server's SQLSTATE.
+    """
+    sqlstate = error.sqlstate
+    diag = error.diag
+    message = diag.message_primary or str(error).strip() or type(error).__name__
+    if sqlstate is None and isinstance(error, psycopg.OperationalError):
+        return DatabaseUnavailableError(str(error).strip() or message)
+    if sqlstate is not None and sqlstate.startswith("08"):
+        return DatabaseUnavailableError(message)
+    cls = SQLSTATE_CLASSES.get(sqlstate or "", DatabaseError)
+    return cls(message, sqlstate=sqlstate, detail=diag.message_detail, hint=diag.message_hint)
