@@ -1,0 +1,345 @@
+"""The worker: serves one or more flows, from claim to report, until stopped.
+
+Threads and what they hold:
+
+* the caller's thread runs the claim loop (``claim_tasks`` for the free slots);
+* ``pgflow-listener`` holds one pooled connection in ``LISTEN pgflow_tasks``;
+* ``pgflow-handler-N`` threads run sync handlers, ``pgflow-async`` runs one
+  event loop for async handlers;
+* ``pgflow-reporter`` sends ``complete_tasks`` / ``fail_task``;
+* ``pgflow-heartbeat`` calls ``heartbeat_worker``.
+
+Database calls are single autocommit statements on pooled connections: no
+transaction is open while a handler runs.  Stopping (``stop()``, SIGTERM or
+SIGINT) stops claiming, waits up to ``grace_period`` for running handlers,
+reports their results, calls ``stop_worker`` and returns.  Handlers still
+running then are left to lease expiry: their tasks become claimable again
+when the step's ``timeout`` passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from pgflow import queries
+from pgflow.dsl import Flow, StepDefinition
+from pgflow.errors import DatabaseUnavailableError, PgflowError, translate
+from pgflow.runs import ClaimedTask
+from pgflow.worker.claimer import ClaimLoop
+from pgflow.worker.database import Abandoned, Backoff
+from pgflow.worker.executor import HandlerExecutor, Outcome
+from pgflow.worker.heartbeat import Heartbeat, register_worker, stop_worker
+from pgflow.worker.notifications import TaskListener
+from pgflow.worker.options import WorkerOptions
+from pgflow.worker.reporter import Reporter
+from pgflow.worker.signals import SignalBridge
+
+__all__ = ["Worker", "WorkerReport"]
+
+log = logging.getLogger("pgflow.worker")
+
+_CONNECT_TIMEOUT = 30.0
+"""Seconds a starting worker keeps trying to reach the database before giving up."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerReport:
+    """What a worker did, returned by :meth:`Worker.run` when it stops."""
+
+    worker_id: uuid.UUID
+    claimed: int
+    succeeded: int
+    failed: int
+    abandoned: int
+    """Handlers still running when the grace period ended (left to lease expiry)."""
+    unreported: int
+    """Results the worker could not report before giving up (left to lease expiry)."""
+
+    @property
+    def clean(self) -> bool:
+        """True when everything the worker claimed was finished and reported."""
+        return self.abandoned == 0 and self.unreported == 0
+
+
+class Worker:
+    """Runs the handlers of ``flows`` for tasks claimed from the database.
+
+    ``conninfo`` is a libpq URL or DSN.  ``run()`` blocks until ``stop()`` is
+    called (from another thread or a signal handler) and returns a
+    :class:`WorkerReport`.  To embed a worker, run ``run()`` on a thread of
+    your own and call ``stop()`` to end it.
+    """
+
+    def __init__(
+        self,
+        flows: Sequence[Flow[Any]],
+        conninfo: str,
+        *,
+        options: WorkerOptions | None = None,
+        worker_id: uuid.UUID | None = None,
+    ) -> None:
+        if not flows:
+            raise ValueError("a worker needs at least one flow")
+        slugs = [flow.slug for flow in flows]
+        duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+        if duplicates:
+            raise ValueError(f"flows given twice: {', '.join(duplicates)}")
+        self._flows = tuple(flows)
+        self._conninfo = conninfo
+        self.options = options or WorkerOptions()
+        self.worker_id = worker_id or uuid.uuid4()
+        self._steps: dict[tuple[str, str], StepDefinition] = {
+            (flow.slug, step.slug): step for flow in flows for step in flow.steps
+        }
+        self._stopping = threading.Event()
+        self._force = threading.Event()
+        self._started = threading.Event()
+        self._stop_requested_at: float | None = None
+        self._succeeded = 0
+        self._failed = 0
+        self._count_lock = threading.Lock()
+        self._claim_loop: ClaimLoop | None = None
+
+    @property
+    def flow_slugs(self) -> tuple[str, ...]:
+        return tuple(flow.slug for flow in self._flows)
+
+    # -- control -------------------------------------------------------------
+
+    def stop(self, *, force: bool = False) -> None:
+        """Stop claiming and finish; ``force`` skips the grace period.
+
+        Safe to call from any thread and from a signal handler.
+        """
+        if self._stop_requested_at is None:
+            self._stop_requested_at = time.monotonic()
+        self._stopping.set()
+        if force:
+            self._force.set()
+        if self._claim_loop is not None:
+            self._claim_loop.wake()
+
+    def wait_started(self, timeout: float | None = None) -> bool:
+        """True once the worker is registered and listening (for embedding and tests)."""
+        return self._started.wait(timeout)
+
+    # -- running -------------------------------------------------------------
+
+    def run(self, *, install_signal_handlers: bool = True) -> WorkerReport:
+        """Serve until stopped.
+
+        With ``install_signal_handlers`` (and on the main thread), SIGTERM and
+        SIGINT stop gracefully and a second signal stops at once.
+        """
+        bridge = SignalBridge(self._on_signal)
+        installed = bridge.install() if install_signal_handlers else False
+        try:
+            self._check_database()
+            pool: ConnectionPool[Any] = ConnectionPool(
+                self._conninfo,
+                min_size=2,
+                max_size=5,
+                kwargs={"autocommit": True},
+                check=ConnectionPool.check_connection,
+                timeout=10.0,
+                name=f"pgflow-worker-{self.worker_id}",
+                open=True,
+            )
+            try:
+                return self._serve(pool)
+            finally:
+                pool.close(timeout=5.0)
+        finally:
+            if installed:
+                bridge.uninstall()
+
+    def _on_signal(self, signum: signal.Signals) -> None:
+        if self._stopping.is_set():
+            log.warning(
+                "%s again: stopping now, leaving running tasks to lease expiry", signum.name
+            )
+            self.stop(force=True)
+        else:
+            log.info(
+                "%s: stopping; waiting up to %.0f s for running handlers (%s again to force)",
+                signum.name,
+                self.options.grace_period,
+                signum.name,
+            )
+            self.stop()
+
+    def _check_database(self) -> None:
+        """Reach the database and check each flow's deployed shape against the code."""
+        deadline = time.monotonic() + _CONNECT_TIMEOUT
+        backoff = Backoff(initial=0.2, maximum=5.0)
+        while True:
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10) as conn:
+                    if self.options.verify_flows:
+                        self._verify_flows(conn)
+                    return
+            except psycopg.OperationalError as error:
+                if time.monotonic() > deadline or self._stopping.is_set():
+                    raise DatabaseUnavailableError(
+                        f"worker could not reach the database: {str(error).strip()}"
+                    ) from error
+                pause = backoff.delay()
+                log.warning("database unreachable (%s); retrying in %.1f s", error, pause)
+                if self._stopping.wait(pause):
+                    raise DatabaseUnavailableError("worker stopped before it started") from error
+
+    def _verify_flows(self, conn: psycopg.Connection[Any]) -> None:
+        for flow in self._flows:
+            params = {
+                "flow_slug": flow.slug,
+                "shape_hash": flow.shape().hash(),
+                "step_slugs": [step.slug for step in flow.steps],
+            }
+            try:
+                conn.execute(queries.VERIFY_FLOW, params)
+            except psycopg.errors.InsufficientPrivilege:
+                log.info("cannot call verify_flow with this role; skipping the shape check")
+                return
+            except psycopg.errors.UndefinedFunction as error:
+                raise PgflowError(
+                    "the pgflow extension is not installed in this database (run `pgflow install`)"
+                ) from error
+            except psycopg.OperationalError:
+                raise
+            except psycopg.Error as error:
+                raise translate(error) from error
+
+    def _serve(self, pool: ConnectionPool[Any]) -> WorkerReport:
+        options = self.options
+        reporter = Reporter(
+            pool,
+            flush_delay=options.flush_delay,
+            max_batch=options.max_batch_report,
+            max_error_length=options.max_error_length,
+        )
+        claim_loop = ClaimLoop(
+            pool,
+            worker_id=self.worker_id,
+            flow_slugs=self.flow_slugs,
+            batch_size=options.batch_size,
+            poll_interval=options.poll_interval,
+            free_slots=lambda: executor.free_slots,
+            submit=lambda task: executor.submit(task, self._step_of(task)),
+            stopping=self._stopping,
+        )
+
+        def on_done(outcome: Outcome) -> None:
+            with self._count_lock:
+                if outcome.ok:
+                    self._succeeded += 1
+                else:
+                    self._failed += 1
+            reporter.put(outcome)
+
+        executor = HandlerExecutor(
+            worker_id=self.worker_id,
+            concurrency=options.concurrency,
+            max_error_length=options.max_error_length,
+            on_done=on_done,
+            on_slot_free=claim_loop.slot_freed,
+        )
+        listener = TaskListener(pool, self.flow_slugs, claim_loop.tasks_available)
+        heartbeat = Heartbeat(pool, self.worker_id, self.flow_slugs, options.heartbeat_interval)
+        self._claim_loop = claim_loop
+
+        try:
+            register_worker(pool, self.worker_id, self.flow_slugs, give_up=self._stopping)
+        except Abandoned:
+            return self._report(claim_loop, 0, 0)
+        except psycopg.Error as error:
+            raise translate(error) from error
+        reporter.start()
+        listener.start()
+        heartbeat.start()
+        listener.wait_listening(timeout=5.0)
+        log.info(
+            "worker %s serving %s (concurrency %d, batch %d)",
+            self.worker_id,
+            ", ".join(self.flow_slugs),
+            options.concurrency,
+            options.batch_size,
+        )
+        self._started.set()
+        crashed = False
+        try:
+            claim_loop.run()
+        except Exception:
+            crashed = True
+            log.exception("claim loop crashed; stopping")
+            self.stop()
+        abandoned = self._finish_handlers(executor)
+        reporter_deadline = max(self._grace_deadline(), time.monotonic()) + 5.0
+        reporter.close(reporter_deadline)
+        listener.stop()
+        heartbeat.stop()
+        try:
+            stop_worker(pool, self.worker_id, deadline=time.monotonic() + 3.0)
+        except Exception as error:
+            log.warning("stop_worker failed: %s", error)
+        executor.shutdown(wait=abandoned == 0)
+        report = self._report(claim_loop, abandoned, reporter.lost)
+        log.info(
+            "worker %s stopped: %d claimed, %d succeeded, %d failed, %d abandoned",
+            self.worker_id,
+            report.claimed,
+            report.succeeded,
+            report.failed,
+            report.abandoned,
+        )
+        if crashed:
+            raise PgflowError("the worker's claim loop crashed (see the log)")
+        return report
+
+    def _step_of(self, task: ClaimedTask) -> StepDefinition | None:
+        return self._steps.get((task.flow_slug, task.step_slug))
+
+    def _grace_deadline(self) -> float:
+        requested = self._stop_requested_at or time.monotonic()
+        return requested + self.options.grace_period
+
+    def _finish_handlers(self, executor: HandlerExecutor) -> int:
+        """Wait for running handlers until the grace period ends; return how many remain."""
+        running = executor.in_flight
+        if running:
+            log.info("waiting for %d running handlers", running)
+        deadline = self._grace_deadline()
+        while not self._force.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if executor.wait_idle(min(remaining, 0.1)):
+                return 0
+        left = executor.in_flight
+        if left:
+            log.warning(
+                "%d handlers still running after the grace period; "
+                "their tasks will be retried when their leases expire",
+                left,
+            )
+        return left
+
+    def _report(self, claim_loop: ClaimLoop, abandoned: int, unreported: int) -> WorkerReport:
+        with self._count_lock:
+            return WorkerReport(
+                worker_id=self.worker_id,
+                claimed=claim_loop.claimed,
+                succeeded=self._succeeded,
+                failed=self._failed,
+                abandoned=abandoned,
+                unreported=unreported,
+            )
