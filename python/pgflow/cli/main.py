@@ -23,6 +23,7 @@ is already resolved from ``--database-url`` or ``DATABASE_URL``, and
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs.setdefault("parents", [])
             kwargs["parents"] = [common, *kwargs["parents"]]
             kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+            kwargs.setdefault("epilog", EXIT_CODES_HELP)
             return super().add_parser(name, **kwargs)  # type: ignore[no-any-return]
 
     parser.register("action", "parsers", SubcommandParsers)
@@ -148,9 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_runs(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add ``worker``, ``start`` and ``status`` from :mod:`pgflow.cli.runs`."""
     try:
-        from pgflow.cli import runs  # type: ignore[attr-defined,unused-ignore]
-    except ImportError as error:  # not written yet: the other commands still work
-        if getattr(error, "name", None) not in ("pgflow.cli.runs", None):
+        runs = importlib.import_module("pgflow.cli.runs")
+    except ModuleNotFoundError as error:  # not written yet: the other commands still work
+        if error.name != "pgflow.cli.runs":
             raise
         return
     runs.register(subparsers)
