@@ -1,11 +1,12 @@
 -- The clock seam: every timestamp pgflow writes comes from here, so tests can
 -- move time (set pgflow.fake_now = '...') instead of sleeping through backoff,
 -- leases and delays.
+-- No "set search_path" here, unlike everywhere else: it would stop the planner
+-- from inlining this hot function; every name in it is schema-qualified.
 create function pgflow.now()
 returns timestamptz
 language sql
 stable
-set search_path = ''
 as $$
     select coalesce(
         nullif(pg_catalog.current_setting('pgflow.fake_now', true), '')::timestamptz,
@@ -28,8 +29,10 @@ begin
         raise exception using
             errcode = 'PF001',
             message = pg_catalog.format(
-                'invalid %s slug %L (flow %L, step %L)',
-                check_slug.kind, check_slug.slug, check_slug.flow_slug, check_slug.step_slug
+                'invalid %s slug %L (flow %L%s)',
+                check_slug.kind, check_slug.slug, check_slug.flow_slug,
+                case when check_slug.step_slug is not null
+                    then pg_catalog.format(', step %L', check_slug.step_slug) else '' end
             ),
             hint = 'slugs start with a letter or underscore, contain only letters, digits '
             || 'and underscores, and are at most 128 characters long';
@@ -52,7 +55,6 @@ create function pgflow.retry_delay(base_delay integer, attempt integer)
 returns integer
 language sql
 immutable
-set search_path = ''
 as $$
     select least(
         retry_delay.base_delay::numeric * pg_catalog.power(2::numeric, least(greatest(retry_delay.attempt - 1, 0), 30)),

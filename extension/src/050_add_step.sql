@@ -110,10 +110,13 @@ begin
                 (select coalesce(pg_catalog.jsonb_agg(d.slug order by d.slug collate "C"), '[]')
                  from unnest(v_deps) as d (slug))
             ),
-            pgflow.describe_difference('step_type', to_jsonb(v_step.step_type), to_jsonb(v_step_type)),
-            pgflow.describe_difference('options', v_step.options, v_options),
-            pgflow.describe_difference('conditions', v_step.conditions, v_conditions)
-        ], null);
+            pgflow.describe_difference('step_type', to_jsonb(v_step.step_type), to_jsonb(v_step_type))
+        ] || array(
+            select pgflow.describe_difference(k.key, v_step.options || v_step.conditions -> k.key,
+                (v_options || v_conditions) -> k.key)
+            from pg_catalog.jsonb_object_keys(v_options || v_conditions) as k (key)
+            order by k.key
+        ), null);
         if cardinality(v_diff) > 0 then
             raise exception using
                 errcode = 'PF008',

@@ -7,10 +7,14 @@
 -- finished (completed or skipped) step; returns the dependents that became ready.
 create function pgflow.release_dependents(run_id uuid, flow_slug text, step_slug text)
 returns text []
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
+declare
+    v_ready text[];
+begin
+    -- plpgsql rather than sql: its plans are cached across calls
     with released as (
         update pgflow.step_states as ss
         set remaining_deps = ss.remaining_deps - 1
@@ -23,7 +27,10 @@ as $$
         returning ss.step_slug, ss.remaining_deps
     )
     select coalesce(array_agg(r.step_slug) filter (where r.remaining_deps = 0), '{}')
-    from released as r
+    into v_ready
+    from released as r;
+    return v_ready;
+end;
 $$;
 
 -- Skips a step and everything downstream of it; returns how many steps it
@@ -121,29 +128,32 @@ $$;
 
 create function pgflow.notify_run_finished(run_id uuid, flow_slug text, status text)
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-    select pg_catalog.pg_notify(
+begin
+    perform pg_catalog.pg_notify(
         'pgflow_runs',
         pg_catalog.jsonb_build_object(
             'run_id', notify_run_finished.run_id,
             'flow_slug', notify_run_finished.flow_slug,
             'status', notify_run_finished.status
         )::text
-    )
+    );
+end;
 $$;
 
 -- The input object of a step: the run input under "run" and the output of
 -- every completed dependency under its slug (skipped ones are absent).
 create function pgflow.step_input(run_id uuid, flow_slug text, step_slug text, run_input jsonb)
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select pg_catalog.jsonb_build_object('run', step_input.run_input) || coalesce((
+begin
+    return pg_catalog.jsonb_build_object('run', step_input.run_input) || coalesce((
         select pg_catalog.jsonb_object_agg(d.dep_slug, ss.output)
         from pgflow.deps as d
         join pgflow.step_states as ss
@@ -151,7 +161,8 @@ as $$
         where d.flow_slug = step_input.flow_slug
             and d.step_slug = step_input.step_slug
             and ss.status = 'completed'
-    ), '{}'::jsonb)
+    ), '{}'::jsonb);
+end;
 $$;
 
 -- Starts the given ready steps, and whatever becomes ready because a step
@@ -175,6 +186,9 @@ declare
     v_tasks integer;
     v_dep text;
 begin
+    if cardinality(v_ready) = 0 then
+        return 0;
+    end if;
     select r.* into v_run from pgflow.runs as r where r.run_id = start_ready_steps.run_id;
     while cardinality(v_ready) > 0 loop
         v_next := '{}';
@@ -183,10 +197,16 @@ begin
             where s.flow_slug = v_run.flow_slug and s.step_slug = any(v_ready)
             order by s.step_index
         loop
-            v_input := pgflow.step_input(v_run.run_id, v_run.flow_slug, v_step.step_slug, v_run.input);
-            select d.dep_slug into v_dep from pgflow.deps as d
-            where d.flow_slug = v_step.flow_slug and d.step_slug = v_step.step_slug
-            limit 1;
+            -- the input object is only needed to test conditions or find a map's array
+            v_dep := null;
+            v_input := null;
+            if v_step.step_type = 'map' and v_step.deps_count = 1 then
+                select d.dep_slug into v_dep from pgflow.deps as d
+                where d.flow_slug = v_step.flow_slug and d.step_slug = v_step.step_slug;
+            end if;
+            if v_dep is not null or v_step.run_if is not null or v_step.run_unless is not null then
+                v_input := pgflow.step_input(v_run.run_id, v_run.flow_slug, v_step.step_slug, v_run.input);
+            end if;
 
             -- a map step over a skipped dependency has nothing to map over
             if v_step.step_type = 'map' and v_dep is not null and not v_input ? v_dep then
@@ -286,7 +306,7 @@ $$;
 
 -- Counts finished steps against the run and completes it when none remain:
 -- the run output is the object of its completed leaf steps' outputs. The one
--- place the runs row is updated on the happy path, always last.
+-- place the runs row is updated on the happy path, always last, in one statement.
 create function pgflow.settle_run(run_id uuid, finished_steps integer)
 returns void
 language plpgsql
@@ -300,12 +320,10 @@ begin
         return;
     end if;
     update pgflow.runs as r
-    set remaining_steps = r.remaining_steps - settle_run.finished_steps
-    where r.run_id = settle_run.run_id and r.status = 'started';
-    update pgflow.runs as r
-    set status = 'completed',
-        completed_at = pgflow.now(),
-        output = coalesce((
+    set remaining_steps = r.remaining_steps - settle_run.finished_steps,
+        status = case when r.remaining_steps = settle_run.finished_steps then 'completed' else r.status end,
+        completed_at = case when r.remaining_steps = settle_run.finished_steps then pgflow.now() end,
+        output = case when r.remaining_steps = settle_run.finished_steps then coalesce((
             select pg_catalog.jsonb_object_agg(ss.step_slug, ss.output)
             from pgflow.step_states as ss
             where ss.run_id = r.run_id
@@ -314,54 +332,51 @@ begin
                     select 1 from pgflow.deps as d
                     where d.flow_slug = ss.flow_slug and d.dep_slug = ss.step_slug
                 )
-        ), '{}'::jsonb)
-    where r.run_id = settle_run.run_id and r.status = 'started' and r.remaining_steps = 0
-    returning r.flow_slug into v_flow_slug;
+        ), '{}'::jsonb) end
+    where r.run_id = settle_run.run_id and r.status = 'started'
+    returning case when r.status = 'completed' then r.flow_slug end into v_flow_slug;
     if v_flow_slug is not null then
         perform pgflow.notify_run_finished(settle_run.run_id, v_flow_slug, 'completed');
     end if;
 end;
 $$;
 
--- A task of a step completed: count it, and when it was the step's last,
--- complete the step (a map step's output is the array of its task outputs in
--- element order) and start whatever that made ready. Returns finished steps.
-create function pgflow.count_completed_task(run_id uuid, flow_slug text, step_slug text)
+-- A task of a step completed with output: count it, and when it was the
+-- step's last, complete the step in the same statement (a map step's output
+-- is the array of its task outputs in element order) and start whatever that
+-- made ready. Returns how many steps finished.
+create function pgflow.count_completed_task(
+    run_id uuid, flow_slug text, step_slug text, output jsonb
+)
 returns integer
 language plpgsql
 volatile
 set search_path = ''
 as $$
 declare
-    v_remaining integer;
-    v_step_type text;
+    v_completed boolean;
 begin
     update pgflow.step_states as ss
-    set remaining_tasks = ss.remaining_tasks - 1
-    where ss.run_id = count_completed_task.run_id
-        and ss.step_slug = count_completed_task.step_slug
-        and ss.status = 'started'
-    returning ss.remaining_tasks into v_remaining;
-    if v_remaining is null or v_remaining > 0 then
-        return 0;
-    end if;
-    select s.step_type into v_step_type from pgflow.steps as s
-    where s.flow_slug = count_completed_task.flow_slug and s.step_slug = count_completed_task.step_slug;
-    update pgflow.step_states as ss
-    set status = 'completed',
-        completed_at = pgflow.now(),
-        output = case
-            when v_step_type = 'map' then (
+    set remaining_tasks = ss.remaining_tasks - 1,
+        status = case when ss.remaining_tasks = 1 then 'completed' else ss.status end,
+        completed_at = case when ss.remaining_tasks = 1 then pgflow.now() end,
+        output = case when ss.remaining_tasks = 1 then
+            case when s.step_type = 'map' then (
                 select pg_catalog.jsonb_agg(t.output order by t.task_index)
                 from pgflow.step_tasks as t
                 where t.run_id = ss.run_id and t.step_slug = ss.step_slug
-            )
-            else (
-                select t.output from pgflow.step_tasks as t
-                where t.run_id = ss.run_id and t.step_slug = ss.step_slug and t.task_index = 0
-            )
+            ) else count_completed_task.output end
         end
-    where ss.run_id = count_completed_task.run_id and ss.step_slug = count_completed_task.step_slug;
+    from pgflow.steps as s
+    where ss.run_id = count_completed_task.run_id
+        and ss.step_slug = count_completed_task.step_slug
+        and ss.status = 'started'
+        and s.flow_slug = ss.flow_slug
+        and s.step_slug = ss.step_slug
+    returning ss.status = 'completed' into v_completed;
+    if not coalesce(v_completed, false) then
+        return 0;
+    end if;
     return 1 + pgflow.start_ready_steps(
         count_completed_task.run_id,
         pgflow.release_dependents(

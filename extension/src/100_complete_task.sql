@@ -18,6 +18,14 @@ as $$
 declare
     v_task pgflow.step_tasks;
 begin
+    if complete_task.attempt is not null and complete_task.attempt < 1 then
+        raise exception using
+            errcode = 'PF009',
+            message = pg_catalog.format(
+                'attempt must be at least 1, got %s (run %s, step %L)',
+                complete_task.attempt, complete_task.run_id, complete_task.step_slug
+            );
+    end if;
     v_task := pgflow.record_completion(
         complete_task.run_id, complete_task.step_slug, coalesce(complete_task.task_index, 0),
         coalesce(complete_task.output, 'null'::jsonb)
@@ -133,7 +141,10 @@ begin
     returning t.* into v_task;
     perform pgflow.settle_run(
         record_completion.run_id,
-        pgflow.count_completed_task(record_completion.run_id, v_task.flow_slug, record_completion.step_slug)
+        pgflow.count_completed_task(
+            record_completion.run_id, v_task.flow_slug, record_completion.step_slug,
+            record_completion.output
+        )
     );
     return v_task;
 end;
