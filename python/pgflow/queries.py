@@ -31,6 +31,7 @@ __all__ = [
     "LISTEN_TASKS",
     "NEXT_TASK_VISIBLE_AT",
     "QUERIES",
+    "READ_SNAPSHOT",
     "REGISTER_WORKER",
     "START_FLOW",
     "STOP_WORKER",
@@ -93,5 +94,6 @@ CANCEL_RUN: Final = QUERIES["cancel_run"]
 GET_RUN: Final = QUERIES["get_run"]
 GET_RUNS: Final = QUERIES["get_runs"]
 GET_RUN_STATUSES: Final = QUERIES["get_run_statuses"]
+READ_SNAPSHOT: Final = QUERIES["read_snapshot"]
 GET_STEP_STATES: Final = QUERIES["get_step_states"]
 GET_STEP_TASKS: Final = QUERIES["get_step_tasks"]

@@ -38,7 +38,9 @@ select pgflow.complete_tasks(
          attempts => %(attempts)s::int[]) as changed
 
 -- name: fail_task
-select status, attempts_count, max_attempts, visible_at
+-- retry_in: seconds until a requeued task is claimable again (server clock).
+select status, attempts_count, max_attempts, visible_at,
+       extract(epoch from visible_at - clock_timestamp())::float8 as retry_in
   from pgflow.fail_task(
          run_id => %(run_id)s,
          step_slug => %(step_slug)s,
@@ -106,6 +108,10 @@ select run_id, flow_slug, status, input, output, remaining_steps, started_at,
 select run_id, status
   from pgflow.runs
  where run_id = any(%(run_ids)s::uuid[])
+
+-- name: read_snapshot
+-- First statement of a transaction that reads a run, its steps and its tasks.
+set transaction isolation level repeatable read, read only
 
 -- name: get_step_states
 select ss.run_id, ss.flow_slug, ss.step_slug, s.step_index, s.step_type,

@@ -56,6 +56,8 @@ class ClaimLoop:
         self._stopping = stopping
         self._wake = threading.Event()
         self._work_hint = True  # claim at once on start
+        self._recheck = False
+        self._due: float | None = None
         self.claims = 0
         self.claimed = 0
         self.first_claim_at: float | None = None
@@ -65,6 +67,18 @@ class ClaimLoop:
     def tasks_available(self) -> None:
         """A notification said tasks of our flows became claimable."""
         self._work_hint = True
+        self._wake.set()
+
+    def due_in(self, seconds: float) -> None:
+        """A task of ours becomes claimable in ``seconds`` (a retry after backoff)."""
+        due = time.monotonic() + max(0.0, seconds) + _MIN_SLEEP
+        current = self._due
+        self._due = due if current is None else min(current, due)
+        self._wake.set()
+
+    def recheck(self) -> None:
+        """Ask ``next_task_visible_at`` again (a completion may have made delayed tasks)."""
+        self._recheck = True
         self._wake.set()
 
     def slot_freed(self) -> None:
@@ -83,6 +97,17 @@ class ClaimLoop:
         while not self._stopping.is_set():
             self._wake.clear()
             free = self._free_slots()
+            due, self._due = self._due, None
+            if due is not None:
+                next_poll = min(next_poll, due)
+            if self._recheck:
+                self._recheck = False
+                try:
+                    next_poll = min(next_poll, self._next_poll(idle_backoff))
+                except Abandoned:
+                    return
+                except psycopg.Error as error:
+                    log.warning("next_task_visible_at failed: %s", error)
             now = time.monotonic()
             if free > 0 and (self._work_hint or now >= next_poll):
                 self._work_hint = False

@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +37,12 @@ def _ms(seconds: float) -> str:
 
 
 class Reporter:
-    """Sends outcomes with ``complete_tasks`` / ``complete_task`` / ``fail_task``."""
+    """Sends outcomes with ``complete_tasks`` / ``complete_task`` / ``fail_task``.
+
+    ``on_retry_scheduled(seconds)`` is called when a failed task was queued
+    again for later (the database sends no notification for that), and
+    ``on_completed()`` after completions were reported.
+    """
 
     def __init__(
         self,
@@ -46,8 +51,12 @@ class Reporter:
         flush_delay: float,
         max_batch: int,
         max_error_length: int,
+        on_retry_scheduled: Callable[[float], None] = lambda _seconds: None,
+        on_completed: Callable[[], None] = lambda: None,
     ) -> None:
         self._pool = pool
+        self._on_retry_scheduled = on_retry_scheduled
+        self._on_completed = on_completed
         self._flush_delay = flush_delay
         self._max_batch = max_batch
         self._max_error_length = max_error_length
@@ -158,6 +167,8 @@ class Reporter:
             self._complete_one(completions[0])
         elif completions:
             self._complete_many(completions)
+        if completions:
+            self._on_completed()
         for outcome in batch:
             if not outcome.ok:
                 self._fail(outcome, outcome.error or "error")
@@ -274,6 +285,8 @@ class Reporter:
                 row["attempts_count"],
             )
         elif row["status"] == "queued":
+            if row["retry_in"] is not None:
+                self._on_retry_scheduled(float(row["retry_in"]))
             log.warning(
                 "failed %s (attempt %s of %s) after %s: %s; retry at %s%s",
                 task.key,

@@ -221,12 +221,6 @@ class Worker:
 
     def _serve(self, pool: ConnectionPool[Any]) -> WorkerReport:
         options = self.options
-        reporter = Reporter(
-            pool,
-            flush_delay=options.flush_delay,
-            max_batch=options.max_batch_report,
-            max_error_length=options.max_error_length,
-        )
         claim_loop = ClaimLoop(
             pool,
             worker_id=self.worker_id,
@@ -236,6 +230,18 @@ class Worker:
             free_slots=lambda: executor.free_slots,
             submit=lambda task: executor.submit(task, self._step_of(task)),
             stopping=self._stopping,
+        )
+        # The database notifies only tasks claimable now: a retry after backoff
+        # or a step with delay_seconds becomes visible silently, so the claim
+        # loop is told when to look again.
+        has_delays = any(step.delay_seconds > 0 for step in self._steps.values())
+        reporter = Reporter(
+            pool,
+            flush_delay=options.flush_delay,
+            max_batch=options.max_batch_report,
+            max_error_length=options.max_error_length,
+            on_retry_scheduled=claim_loop.due_in,
+            on_completed=claim_loop.recheck if has_delays else lambda: None,
         )
 
         def on_done(outcome: Outcome) -> None:

@@ -1,0 +1,262 @@
+"""The run commands: ``worker``, ``start`` and ``status``.
+
+Exit codes beyond the CLI's common ones (see :mod:`pgflow.cli.main`):
+
+* ``worker``: 0 after a clean stop; 5 when handlers were still running at the
+  end of the grace period (their tasks are retried once their leases expire).
+* ``start --wait``: 0 when the run completed, 1 when it failed or was
+  cancelled, 6 when ``--timeout`` passed first (the run goes on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Final
+from uuid import UUID
+
+from pgflow.cli.main import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
+from pgflow.client import Client, WaitTimeoutError
+from pgflow.display import format_run
+from pgflow.loader import load_flow
+from pgflow.worker import Worker, WorkerOptions
+
+__all__ = ["EXIT_ABANDONED", "EXIT_TIMEOUT", "configure_logging", "register"]
+
+EXIT_ABANDONED: Final = 5
+EXIT_TIMEOUT: Final = 6
+
+_LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+WORKER_EPILOG = """\
+Every option can also come from the environment: PGFLOW_CONCURRENCY,
+PGFLOW_BATCH_SIZE, PGFLOW_POLL_INTERVAL, PGFLOW_HEARTBEAT_INTERVAL,
+PGFLOW_GRACE_PERIOD, PGFLOW_LOG_LEVEL (flags win).
+
+SIGTERM or SIGINT: stop claiming, wait up to --grace-period for running
+handlers, report their results, exit 0. A second signal stops at once.
+Handlers still running when the grace period ends are left to lease expiry
+(the step's timeout) and the exit code is 5."""
+
+START_EPILOG = """\
+exit codes with --wait: 0 completed, 1 failed or cancelled, 6 timed out
+(the run goes on)."""
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``worker``, ``start`` and ``status`` to the ``pgflow`` parser."""
+    worker = subparsers.add_parser(
+        "worker",
+        help="run the handlers of one or more flows",
+        description="Claim tasks of the given flows from the database and run their "
+        "handlers (sync ones on threads, async ones on an event loop), reporting each "
+        "result. Several flows share one process and one concurrency limit.",
+        epilog=WORKER_EPILOG,
+    )
+    worker.add_argument("flow_refs", metavar="FLOW_REF", nargs="+")
+    worker.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        metavar="N",
+        help="handlers running at once (default 10)",
+    )
+    worker.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        metavar="N",
+        help="most tasks claimed per claim_tasks call (default 10)",
+    )
+    worker.add_argument(
+        "--poll-interval",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="claim at least this often without a notification (default 5)",
+    )
+    worker.add_argument(
+        "--heartbeat-interval",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="seconds between heartbeats (default 5)",
+    )
+    worker.add_argument(
+        "--grace-period",
+        type=_non_negative_float,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT, wait this long for running handlers (default 30)",
+    )
+    worker.add_argument(
+        "--no-verify",
+        dest="verify",
+        action="store_false",
+        help="skip the check that each flow's shape in the database matches the code",
+    )
+    worker.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="logging level (default info; debug logs every claim and completion)",
+    )
+    worker.set_defaults(func=_worker)
+
+    start = subparsers.add_parser(
+        "start",
+        help="start a run of a flow",
+        description="Start a run of the flow SLUG and print its run id; with --wait, "
+        "wait for it to finish (LISTEN/NOTIFY, no polling loop) and print its step table.",
+        epilog=START_EPILOG,
+    )
+    start.add_argument("flow_slug", metavar="SLUG")
+    source = start.add_mutually_exclusive_group()
+    source.add_argument("--input", metavar="JSON", help="the run input (default {})")
+    source.add_argument("--input-file", metavar="PATH", help="read the run input from a file")
+    start.add_argument("--run-id", metavar="UUID", type=_uuid, help="idempotency key")
+    start.add_argument("--wait", action="store_true", help="wait for the run to finish")
+    start.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="with --wait: give up after this long (default: wait forever)",
+    )
+    start.set_defaults(func=_start)
+
+    status = subparsers.add_parser(
+        "status",
+        help="show a run: steps, statuses, attempts, durations, errors",
+        description="Print a run's state: one line per step with its status, tasks, "
+        "attempts, duration and error, then the run's input and output.",
+    )
+    status.add_argument("run_id", metavar="RUN_ID", type=_uuid)
+    status.add_argument("--json", action="store_true", help="print the run as JSON")
+    status.set_defaults(func=_status)
+
+
+# -- argument types ----------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _uuid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a UUID: {text!r}") from None
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def configure_logging(level: str | None) -> None:
+    """Log to stderr at ``level`` (or ``$PGFLOW_LOG_LEVEL``, default info)."""
+    name = (level or os.environ.get("PGFLOW_LOG_LEVEL") or "info").upper()
+    numeric = logging.getLevelName(name)
+    if not isinstance(numeric, int):
+        raise CliError(f"unknown log level {name.lower()!r}", exit_code=EXIT_USAGE)
+    logging.basicConfig(level=numeric, format=_LOG_FORMAT, stream=sys.stderr)
+    # psycopg's pool logs every checkout at INFO: keep it to problems.
+    logging.getLogger("psycopg").setLevel(max(numeric, logging.WARNING))
+
+
+def _require_url(args: argparse.Namespace) -> str:
+    url: str | None = args.database_url
+    if not url:
+        raise CliError(
+            "no database URL: pass --database-url URL or set DATABASE_URL",
+            exit_code=EXIT_USAGE,
+        )
+    return url
+
+
+def _read_input(args: argparse.Namespace) -> object:
+    if args.input_file is not None:
+        try:
+            text = Path(args.input_file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise CliError(f"cannot read --input-file: {error}", exit_code=EXIT_USAGE) from None
+        where = args.input_file
+    elif args.input is not None:
+        text, where = args.input, "--input"
+    else:
+        return {}
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CliError(f"{where} is not valid JSON: {error}", exit_code=EXIT_USAGE) from None
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def _worker(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level)
+    url = _require_url(args)
+    flows = [load_flow(ref) for ref in args.flow_refs]
+    try:
+        options = WorkerOptions.from_env(
+            concurrency=args.concurrency,
+            batch_size=args.batch_size,
+            poll_interval=args.poll_interval,
+            heartbeat_interval=args.heartbeat_interval,
+            grace_period=args.grace_period,
+            verify_flows=None if args.verify else False,
+        )
+        worker = Worker(flows, url, options=options)
+    except ValueError as error:
+        raise CliError(str(error), exit_code=EXIT_USAGE) from None
+    report = worker.run()
+    return EXIT_OK if report.clean else EXIT_ABANDONED
+
+
+def _start(args: argparse.Namespace) -> int:
+    run_input = _read_input(args)
+    if args.timeout is not None and not args.wait:
+        raise CliError("--timeout needs --wait", exit_code=EXIT_USAGE)
+    with Client(_require_url(args)) as client:
+        handle = client.start(args.flow_slug, run_input, run_id=args.run_id)
+        if not args.wait:
+            print(handle.run_id)
+            return EXIT_OK
+        print(f"started run {handle.run_id} of {args.flow_slug}; waiting...", file=sys.stderr)
+        try:
+            run = handle.wait(args.timeout)
+        except WaitTimeoutError:
+            print(
+                f"pgflow: run {handle.run_id} still running after {args.timeout:g} s",
+                file=sys.stderr,
+            )
+            print(format_run(handle.get_run()))
+            return EXIT_TIMEOUT
+        print(format_run(handle.get_run()))
+        return EXIT_OK if run.status == "completed" else EXIT_ERROR
+
+
+def _status(args: argparse.Namespace) -> int:
+    with Client(_require_url(args)) as client:
+        details = client.get_run(args.run_id)
+    if args.json:
+        print(json.dumps(asdict(details), default=str, indent=2, ensure_ascii=False))
+    else:
+        print(format_run(details, json_limit=None))
+    return EXIT_OK

@@ -1,0 +1,387 @@
+"""Start runs, wait for them, read their state, cancel them.
+
+::
+
+    from pgflow import Client
+
+    with Client("postgresql://localhost/app") as client:
+        run = client.start("analyze_website_v2", {"url": "https://example.com"})
+        final = run.wait(timeout=30)          # LISTEN pgflow_runs, no polling loop
+        print(final.status, final.output)
+        details = run.get_run()               # steps, tasks, attempts, errors, timings
+
+Every call is one short autocommit statement on a pooled connection; the
+database decides everything (ordering, retries, completion).  ``wait``
+listens on ``pgflow_runs`` *before* reading the run's status, so a run that
+finishes in between is never missed, and re-reads the status every
+``poll_interval`` seconds as a fallback (e.g. after a reconnect).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, TypeVar, overload
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import class_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from pgflow import queries
+from pgflow.dsl import Flow
+from pgflow.errors import (
+    DatabaseUnavailableError,
+    PgflowError,
+    RunNotFoundError,
+    translate,
+)
+from pgflow.runs import FINISHED_RUN_STATUSES, Run, RunDetails, RunStatus, StepState, StepTask
+
+__all__ = ["Client", "RunHandle", "WaitTimeoutError"]
+
+log = logging.getLogger("pgflow.client")
+
+T = TypeVar("T")
+
+DEFAULT_POLL_INTERVAL = 5.0
+"""Seconds between fallback status reads while waiting for a notification."""
+
+
+class WaitTimeoutError(PgflowError, TimeoutError):
+    """A run did not finish within the timeout given to ``wait``.
+
+    ``run_ids`` are the runs still unfinished.
+    """
+
+    def __init__(self, message: str, *, run_ids: tuple[UUID, ...], timeout: float) -> None:
+        super().__init__(message)
+        self.run_ids = run_ids
+        self.timeout = timeout
+
+
+def _as_uuid(run_id: UUID | str) -> UUID:
+    return run_id if isinstance(run_id, UUID) else UUID(str(run_id))
+
+
+def _encode_input(value: object) -> str:
+    try:
+        return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"run input is not JSON-serialisable: {error}") from None
+
+
+class RunHandle:
+    """One run, as returned by :meth:`Client.start` or :meth:`Client.run`."""
+
+    __slots__ = ("_client", "flow_slug", "run_id")
+
+    def __init__(self, client: Client, run_id: UUID, flow_slug: str | None = None) -> None:
+        self._client = client
+        self.run_id = run_id
+        self.flow_slug = flow_slug
+
+    def __repr__(self) -> str:
+        return f"RunHandle({self.run_id}, flow={self.flow_slug!r})"
+
+    def wait(self, timeout: float | None = None, *, poll_interval: float | None = None) -> Run:
+        """Block until the run finishes; returns its final row.
+
+        Raises :class:`WaitTimeoutError` after ``timeout`` seconds.  A failed or
+        cancelled run is returned, not raised: check ``run.status``.
+        """
+        return self._client.wait(self.run_id, timeout, poll_interval=poll_interval)
+
+    def status(self) -> Run:
+        """The run's row now (status, output, timestamps)."""
+        return self._client.get_run_row(self.run_id)
+
+    def get_run(self) -> RunDetails:
+        """The run with every step state and task (one consistent snapshot)."""
+        return self._client.get_run(self.run_id)
+
+    def cancel(self) -> Run:
+        """Cancel the run (``pgflow.cancel_run``); returns its row afterwards."""
+        return self._client.cancel(self.run_id)
+
+
+class Client:
+    """A connection pool to a pgflow database and the calls on runs.
+
+    ``url`` defaults to ``$DATABASE_URL``.  Pass ``pool`` to share a
+    :class:`psycopg_pool.ConnectionPool` (its connections must be autocommit);
+    the client then does not close it.  Use as a context manager, or call
+    :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        pool: ConnectionPool[Any] | None = None,
+        max_connections: int = 4,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        if pool is not None:
+            self._pool = pool
+            self._owns_pool = False
+            return
+        conninfo = url or os.environ.get("DATABASE_URL")
+        if not conninfo:
+            raise DatabaseUnavailableError("no database URL: pass one or set DATABASE_URL")
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max_connections,
+            kwargs={"autocommit": True},
+            name="pgflow-client",
+            open=False,
+        )
+        self._owns_pool = True
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except PoolTimeout:
+            self._pool.close(timeout=0)
+            raise self._unreachable(conninfo, connect_timeout) from None
+
+    @staticmethod
+    def _unreachable(conninfo: str, timeout: float) -> DatabaseUnavailableError:
+        # The pool only says it timed out; one direct attempt gives the reason.
+        try:
+            psycopg.connect(conninfo, connect_timeout=max(1, int(timeout))).close()
+        except psycopg.Error as error:
+            return DatabaseUnavailableError(f"cannot connect to the database: {str(error).strip()}")
+        return DatabaseUnavailableError(f"no database connection within {timeout:g} s")
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._owns_pool:
+            self._pool.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.Error as error:
+            raise translate(error) from error
+
+    # -- runs ----------------------------------------------------------------------
+
+    @overload
+    def start(self, flow: Flow[T], input: T, *, run_id: UUID | str | None = None) -> RunHandle: ...
+
+    @overload
+    def start(
+        self, flow: str, input: object = None, *, run_id: UUID | str | None = None
+    ) -> RunHandle: ...
+
+    def start(
+        self,
+        flow: Flow[Any] | str,
+        input: object = None,
+        *,
+        run_id: UUID | str | None = None,
+    ) -> RunHandle:
+        """Start a run of ``flow`` (a :class:`Flow` or its slug) with ``input``.
+
+        ``input`` defaults to ``{}``.  ``run_id`` is an idempotency key: starting
+        again with the same id returns the existing run (``RunIdConflictError``
+        if it belongs to another flow).
+        """
+        slug = flow.slug if isinstance(flow, Flow) else flow
+        params = {
+            "flow_slug": slug,
+            "input": _encode_input({} if input is None else input),
+            "run_id": None if run_id is None else _as_uuid(run_id),
+        }
+        with self._connection() as conn, conn.cursor(row_factory=class_row(Run)) as cur:
+            run = cur.execute(queries.START_FLOW, params).fetchone()
+        assert run is not None
+        log.debug("started run %s of %s", run.run_id, slug)
+        return RunHandle(self, run.run_id, run.flow_slug)
+
+    def run(self, run_id: UUID | str) -> RunHandle:
+        """A handle on an existing run (nothing is read until you call it)."""
+        return RunHandle(self, _as_uuid(run_id))
+
+    def get_run_row(self, run_id: UUID | str) -> Run:
+        """The row of ``pgflow.runs``; :class:`RunNotFoundError` if there is none."""
+        uid = _as_uuid(run_id)
+        with self._connection() as conn:
+            return self._read_run(conn, uid)
+
+    def get_run(self, run_id: UUID | str) -> RunDetails:
+        """The run, its step states (definition order) and tasks, from one snapshot."""
+        uid = _as_uuid(run_id)
+        with self._connection() as conn, conn.transaction():
+            conn.execute(queries.READ_SNAPSHOT)
+            run = self._read_run(conn, uid)
+            with conn.cursor(row_factory=class_row(StepState)) as cur:
+                steps = cur.execute(queries.GET_STEP_STATES, {"run_id": uid}).fetchall()
+            with conn.cursor(row_factory=class_row(StepTask)) as cur:
+                tasks = cur.execute(queries.GET_STEP_TASKS, {"run_id": uid}).fetchall()
+        return RunDetails(run=run, steps=tuple(steps), tasks=tuple(tasks))
+
+    def cancel(self, run_id: UUID | str) -> Run:
+        """Cancel a run (``pgflow.cancel_run``): unfinished steps and tasks stop."""
+        uid = _as_uuid(run_id)
+        with self._connection() as conn, conn.cursor(row_factory=class_row(Run)) as cur:
+            run = cur.execute(queries.CANCEL_RUN, {"run_id": uid}).fetchone()
+        if run is None:
+            raise RunNotFoundError(f"run {uid} not found", sqlstate="PF010")
+        return run
+
+    @staticmethod
+    def _read_run(conn: psycopg.Connection[Any], run_id: UUID) -> Run:
+        with conn.cursor(row_factory=class_row(Run)) as cur:
+            run = cur.execute(queries.GET_RUN, {"run_id": run_id}).fetchone()
+        if run is None:
+            raise RunNotFoundError(f"run {run_id} not found", sqlstate="PF010")
+        return run
+
+    # -- waiting ---------------------------------------------------------------------
+
+    def wait(
+        self,
+        run_id: UUID | str,
+        timeout: float | None = None,
+        *,
+        poll_interval: float | None = None,
+    ) -> Run:
+        """Block until the run is completed, failed or cancelled; return its row.
+
+        Raises :class:`WaitTimeoutError` when ``timeout`` seconds pass first,
+        :class:`RunNotFoundError` if there is no such run.
+        """
+        uid = _as_uuid(run_id)
+        return self.wait_all([uid], timeout, poll_interval=poll_interval)[uid]
+
+    def wait_all(
+        self,
+        run_ids: Collection[UUID | str],
+        timeout: float | None = None,
+        *,
+        poll_interval: float | None = None,
+        on_finished: Callable[[UUID, RunStatus], None] | None = None,
+    ) -> dict[UUID, Run]:
+        """Wait for several runs at once; returns ``{run_id: final row}``.
+
+        ``on_finished(run_id, status)`` is called as each run finishes (for
+        progress displays).  Raises :class:`WaitTimeoutError` naming the runs
+        still unfinished when ``timeout`` passes.
+        """
+        ids = [_as_uuid(r) for r in run_ids]
+        interval = DEFAULT_POLL_INTERVAL if poll_interval is None else poll_interval
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pending = set(ids)
+        while True:
+            try:
+                self._wait_on_connection(pending, deadline, timeout, interval, on_finished)
+                break
+            except DatabaseUnavailableError as error:
+                # Lost the connection: notifications sent meanwhile are gone,
+                # so reconnect, listen again and re-read the statuses.
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                log.warning("wait: connection lost (%s); reconnecting", error)
+                time.sleep(0.5)
+        with self._connection() as conn, conn.cursor(row_factory=class_row(Run)) as cur:
+            rows = cur.execute(queries.GET_RUNS, {"run_ids": ids}).fetchall()
+        found = {run.run_id: run for run in rows}
+        return {uid: found[uid] for uid in ids}
+
+    def _wait_on_connection(
+        self,
+        pending: set[UUID],
+        deadline: float | None,
+        timeout: float | None,
+        interval: float,
+        on_finished: Callable[[UUID, RunStatus], None] | None,
+    ) -> None:
+        def finished(uid: UUID, status: RunStatus) -> None:
+            if uid in pending:
+                pending.discard(uid)
+                if on_finished is not None:
+                    on_finished(uid, status)
+
+        with self._connection() as conn:
+            conn.execute(queries.LISTEN_RUNS)
+            try:
+                # Listening first, then reading: a run finishing in between
+                # shows up either in this read or as a notification.
+                self._read_statuses(conn, pending, finished)
+                while pending:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        unfinished = tuple(sorted(pending, key=str))
+                        raise WaitTimeoutError(
+                            f"{len(unfinished)} run(s) still unfinished after {timeout:g} s: "
+                            + ", ".join(str(u) for u in unfinished[:5])
+                            + (" ..." if len(unfinished) > 5 else ""),
+                            run_ids=unfinished,
+                            timeout=timeout or 0.0,
+                        )
+                    slice_ = interval if remaining is None else min(interval, remaining)
+                    got_any = False
+                    for notify in conn.notifies(timeout=slice_):
+                        got_any = True
+                        uid, status = _parse_run_notification(notify.payload)
+                        if uid is not None and status is not None:
+                            finished(uid, status)
+                        if not pending:
+                            break
+                    if not got_any and pending:
+                        self._read_statuses(conn, pending, finished)  # fallback poll
+            finally:
+                if not conn.closed and not conn.broken:
+                    conn.execute(queries.UNLISTEN_ALL)
+
+    @staticmethod
+    def _read_statuses(
+        conn: psycopg.Connection[Any],
+        pending: set[UUID],
+        finished: Callable[[UUID, RunStatus], None],
+    ) -> None:
+        rows = conn.execute(queries.GET_RUN_STATUSES, {"run_ids": list(pending)}).fetchall()
+        seen = set()
+        for run_id, status in rows:
+            seen.add(run_id)
+            if status in FINISHED_RUN_STATUSES:
+                finished(run_id, status)
+        missing = pending - seen
+        if missing:
+            raise RunNotFoundError(
+                "run not found: " + ", ".join(str(u) for u in sorted(missing, key=str)),
+                sqlstate="PF010",
+            )
+
+
+def _parse_run_notification(payload: str) -> tuple[UUID | None, RunStatus | None]:
+    """``{"run_id": ..., "status": ...}`` from ``pgflow_runs``; Nones if unreadable."""
+    try:
+        data = json.loads(payload)
+        status = data.get("status")
+        uid = UUID(str(data["run_id"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, None
+    if status not in FINISHED_RUN_STATUSES:
+        return uid, None
+    return uid, status
