@@ -48,13 +48,32 @@ __version__ = "0.1.0"
 # so `import pgflow` works and stays light whatever of that side exists.
 # Add "Name": "pgflow.module" here, the name to __all__, and the import under
 # TYPE_CHECKING below.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "Client": "pgflow.client",
+    "RunHandle": "pgflow.client",
+    "WaitTimeoutError": "pgflow.client",
+    "Worker": "pgflow.worker",
+    "WorkerOptions": "pgflow.worker",
+    "WorkerReport": "pgflow.worker",
+    "TaskContext": "pgflow.worker",
+    "current_task": "pgflow.worker",
+    "Run": "pgflow.runs",
+    "RunDetails": "pgflow.runs",
+    "StepState": "pgflow.runs",
+    "StepTask": "pgflow.runs",
+    "RunStatus": "pgflow.runs",
+    "StepStatus": "pgflow.runs",
+    "TaskStatus": "pgflow.runs",
+}
 
 if TYPE_CHECKING:
-    pass
+    from pgflow.client import Client, RunHandle, WaitTimeoutError
+    from pgflow.runs import Run, RunDetails, RunStatus, StepState, StepStatus, StepTask, TaskStatus
+    from pgflow.worker import TaskContext, Worker, WorkerOptions, WorkerReport, current_task
 # --- end of runs section -------------------------------------------------------
 
 __all__ = [
+    "Client",
     "CycleError",
     "DatabaseError",
     "DatabaseUnavailableError",
@@ -75,19 +94,33 @@ __all__ = [
     "MapDependencyError",
     "NotAllowedError",
     "PgflowError",
+    "Run",
+    "RunDetails",
+    "RunHandle",
     "RunIdConflictError",
     "RunNotFoundError",
+    "RunStatus",
     "SelfDependencyError",
     "ShapeMismatchError",
     "StepDefinition",
     "StepInput",
     "StepNotFoundError",
     "StepShape",
+    "StepState",
+    "StepStatus",
+    "StepTask",
+    "TaskContext",
+    "TaskStatus",
     "UnknownDependencyError",
+    "WaitTimeoutError",
+    "Worker",
+    "WorkerOptions",
+    "WorkerReport",
     "__version__",
     "compare_flow",
     "compile_flow",
     "compile_shape",
+    "current_task",
     "deploy_flow",
     "diff_shapes",
     "flow_shape",
