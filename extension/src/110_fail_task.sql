@@ -20,6 +20,14 @@ declare
     v_task pgflow.step_tasks;
     v_delay integer;
 begin
+    if fail_task.attempt is not null and fail_task.attempt < 1 then
+        raise exception using
+            errcode = 'PF009',
+            message = pg_catalog.format(
+                'attempt must be at least 1, got %s (run %s, step %L)',
+                fail_task.attempt, fail_task.run_id, fail_task.step_slug
+            );
+    end if;
     -- for update: a failure may end the run, which must not race completions
     select r.status into v_run_status from pgflow.runs as r
     where r.run_id = fail_task.run_id
