@@ -153,9 +153,12 @@ class _LoopThread:
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result()
 
     def stop(self, *, wait: bool) -> None:
+        """Stop the loop; with ``wait``, join its thread and close it."""
         self._loop.call_soon_threadsafe(self._loop.stop)
         if wait:
             self._thread.join(timeout=5)
+            if not self._thread.is_alive():
+                self._loop.close()
 
 
 class HandlerExecutor:
