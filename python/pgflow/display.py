@@ -58,10 +58,11 @@ def _tasks_cell(details: RunDetails, step: StepState) -> str:
 
 
 def _error_of(details: RunDetails, step: StepState) -> str:
-    if step.error_message:
-        return step.error_message
+    """The handler's error (a task's) when there is one: shorter than the step's."""
     failing = [t.error_message for t in details.tasks_of(step.step_slug) if t.error_message]
-    return failing[-1] if failing else ""
+    if failing:
+        return failing[-1]
+    return step.error_message or ""
 
 
 def format_run(
@@ -103,4 +104,7 @@ def format_run(
         parts.append(f"  output: {format_json(run.output, limit=json_limit)}")
     if run.error_message:
         parts.append(f"  error:  {run.error_message}")
+    else:
+        failed = [s for s in details.steps if s.status == "failed" and s.error_message]
+        parts.extend(f"  error:  {s.step_slug}: {s.error_message}" for s in failed)
     return "\n".join(parts)

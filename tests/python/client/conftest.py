@@ -1,0 +1,65 @@
+"""Fixtures for client tests: a deployed two-step flow and a client on the test database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.rows import TupleRow
+from psycopg.types.json import Jsonb
+
+from pgflow import Client, Flow, deploy_flow
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[Client]:
+    with Client(database_url) as c:
+        yield c
+
+
+@pytest.fixture
+def two_steps(conn: psycopg.Connection[TupleRow]) -> Flow[Any]:
+    """``two_steps``: first -> second, one attempt each (handlers are not run here)."""
+    flow = Flow("two_steps", max_attempts=1, timeout=30)
+    flow.step("first", lambda input: input["run"])
+    flow.step("second", lambda input: input["first"], depends_on=["first"])
+    deploy_flow(conn, flow)
+    return flow
+
+
+Act = Callable[[str, str, object], None]
+
+
+@pytest.fixture
+def act(conn: psycopg.Connection[TupleRow]) -> Act:
+    """Play the worker by hand: ``act(step, "complete"|"fail", output_or_error)``.
+
+    Claims the step's task through ``claim_tasks`` and reports it with
+    ``complete_task`` / ``fail_task``, so tests need no worker process.
+    """
+    worker_id = uuid.uuid4()
+    conn.execute("select pgflow.register_worker(%s)", (worker_id,))
+
+    def act_on(step_slug: str, action: str, value: object) -> None:
+        rows = conn.execute(
+            "select run_id, step_slug, task_index, attempt from pgflow.claim_tasks(%s, 10)",
+            (worker_id,),
+        ).fetchall()
+        matching = [r for r in rows if r[1] == step_slug]
+        assert matching, f"no task of {step_slug} to claim: {rows}"
+        run_id, _, index, attempt = matching[0]
+        if action == "complete":
+            conn.execute(
+                "select pgflow.complete_task(%s, %s, %s, %s, %s)",
+                (run_id, step_slug, Jsonb(value), index, attempt),
+            )
+        else:
+            conn.execute(
+                "select pgflow.fail_task(%s, %s, %s, %s, %s)",
+                (run_id, step_slug, str(value), index, attempt),
+            )
+
+    return act_on
