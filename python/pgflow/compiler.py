@@ -4,14 +4,14 @@ The output is one ``do`` block (a single statement, so it is atomic even in
 autocommit mode and under migration tools that do not wrap files in a
 transaction) calling, with named parameters:
 
-1. ``pgflow.create_flow(...)``;
-2. ``pgflow.add_step(...)`` per step, in definition order (a topological order);
-3. ``pgflow.verify_flow(...)`` with the shape hash computed here.
+1. if the flow already exists: ``pgflow.verify_flow(...)`` with the shape hash
+   computed here, and nothing else (same shape: a no-op; any other shape,
+   including one with fewer steps: ``PF008`` naming the steps that differ);
+2. otherwise ``pgflow.create_flow(...)``, then ``pgflow.add_step(...)`` per
+   step in definition order (a topological order), then ``verify_flow`` again,
+   which proves the database computed the same shape hash as Python.
 
-Applying it to a database that already has the same shape is a no-op (every
-call is idempotent and the hash matches).  Applying it over a different shape
-raises ``PF008`` in ``create_flow``, ``add_step`` or at the latest in
-``verify_flow``, and the whole block rolls back: nothing changes.
+Any error rolls the whole block back: nothing changes.
 
 Output is deterministic: every non-null parameter is emitted, always in the
 same order, deps sorted, so the same shape gives byte-identical SQL and
@@ -54,11 +54,13 @@ def compile_shape(shape: FlowShape) -> str:
     validated :class:`Flow`: any string is quoted safely, and the database
     rejects what is invalid.
     """
+    verify = _call("verify_flow", _verify_arguments(shape))
     body = "\n\n".join(
         [
+            _existing_flow_check(shape, verify),
             _call("create_flow", _flow_arguments(shape)),
             *(_call("add_step", _step_arguments(shape.flow_slug, step)) for step in shape.steps),
-            _call("verify_flow", _verify_arguments(shape)),
+            verify,
         ]
     )
     tag = _dollar_tag(body)
@@ -155,6 +157,26 @@ def _verify_arguments(shape: FlowShape) -> list[tuple[str, str]]:
         ("shape_hash", _literal(shape.hash())),
         ("step_slugs", _text_array(step.step_slug for step in shape.steps)),
     ]
+
+
+def _existing_flow_check(shape: FlowShape, verify: str) -> str:
+    """An existing flow must already have exactly this shape; then there is nothing to do.
+
+    Without this, applying the file over a flow with fewer steps would add the
+    missing ones (``add_step`` accepts new steps while a flow has no runs) and
+    the final ``verify_flow`` would pass: flows would not be immutable.
+    """
+    nested = "\n".join(_INDENT + line for line in verify.splitlines())
+    return "\n".join(
+        [
+            f"{_INDENT}-- Flows are immutable: an existing flow must have exactly this shape.",
+            f"{_INDENT}if pgflow.flow_shape_hash(flow_slug => {_literal(shape.flow_slug)}) "
+            "is not null then",
+            nested,
+            f"{_INDENT * 2}return;",
+            f"{_INDENT}end if;",
+        ]
+    )
 
 
 def _call(function: str, arguments: list[tuple[str, str]]) -> str:

@@ -140,5 +140,5 @@ def load_flow(ref: str) -> Flow[Any]:
         name = flows[0]
     value = _resolve(module, target, name)
     if not isinstance(value, Flow):
-        raise FlowRefError(f"{target}:{name} is a {type(value).__name__}, not a pgflow Flow")
+        raise FlowRefError(f"{target}:{name} is not a pgflow Flow (got {type(value).__name__})")
     return value
