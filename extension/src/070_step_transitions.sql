@@ -322,8 +322,15 @@ begin
     update pgflow.runs as r
     set remaining_steps = r.remaining_steps - settle_run.finished_steps,
         status = case when r.remaining_steps = settle_run.finished_steps then 'completed' else r.status end,
-        completed_at = case when r.remaining_steps = settle_run.finished_steps then pgflow.now() end,
-        output = case when r.remaining_steps = settle_run.finished_steps then coalesce((
+        completed_at = case when r.remaining_steps = settle_run.finished_steps then pgflow.now() end
+    where r.run_id = settle_run.run_id and r.status = 'started'
+    returning case when r.status = 'completed' then r.flow_slug end into v_flow_slug;
+    if v_flow_slug is not null then
+        -- a separate statement, hence a fresh snapshot: the update above may have
+        -- waited for a concurrent leaf completion whose output a subquery in it
+        -- could not see (tests/python/sql_concurrency/test_races.py)
+        update pgflow.runs as r
+        set output = coalesce((
             select pg_catalog.jsonb_object_agg(ss.step_slug, ss.output)
             from pgflow.step_states as ss
             where ss.run_id = r.run_id
@@ -332,10 +339,8 @@ begin
                     select 1 from pgflow.deps as d
                     where d.flow_slug = ss.flow_slug and d.dep_slug = ss.step_slug
                 )
-        ), '{}'::jsonb) end
-    where r.run_id = settle_run.run_id and r.status = 'started'
-    returning case when r.status = 'completed' then r.flow_slug end into v_flow_slug;
-    if v_flow_slug is not null then
+        ), '{}'::jsonb)
+        where r.run_id = settle_run.run_id;
         perform pgflow.notify_run_finished(settle_run.run_id, v_flow_slug, 'completed');
     end if;
 end;
@@ -355,27 +360,37 @@ set search_path = ''
 as $$
 declare
     v_completed boolean;
+    v_is_map boolean;
 begin
     update pgflow.step_states as ss
     set remaining_tasks = ss.remaining_tasks - 1,
         status = case when ss.remaining_tasks = 1 then 'completed' else ss.status end,
         completed_at = case when ss.remaining_tasks = 1 then pgflow.now() end,
-        output = case when ss.remaining_tasks = 1 then
-            case when s.step_type = 'map' then (
-                select pg_catalog.jsonb_agg(t.output order by t.task_index)
-                from pgflow.step_tasks as t
-                where t.run_id = ss.run_id and t.step_slug = ss.step_slug
-            ) else count_completed_task.output end
-        end
+        output = case when ss.remaining_tasks = 1 and s.step_type <> 'map'
+            then count_completed_task.output end
     from pgflow.steps as s
     where ss.run_id = count_completed_task.run_id
         and ss.step_slug = count_completed_task.step_slug
         and ss.status = 'started'
         and s.flow_slug = ss.flow_slug
         and s.step_slug = ss.step_slug
-    returning ss.status = 'completed' into v_completed;
+    returning ss.status = 'completed', s.step_type = 'map' into v_completed, v_is_map;
     if not coalesce(v_completed, false) then
         return 0;
+    end if;
+    if v_is_map then
+        -- a separate statement, hence a fresh snapshot: the update above may have
+        -- waited for a sibling task's completion; read committed re-checked the
+        -- row after that commit but a subquery in it would still miss the
+        -- sibling's output (tests/python/sql_concurrency/test_races.py)
+        update pgflow.step_states as ss
+        set output = (
+            select pg_catalog.jsonb_agg(t.output order by t.task_index)
+            from pgflow.step_tasks as t
+            where t.run_id = ss.run_id and t.step_slug = ss.step_slug
+        )
+        where ss.run_id = count_completed_task.run_id
+            and ss.step_slug = count_completed_task.step_slug;
     end if;
     return 1 + pgflow.start_ready_steps(
         count_completed_task.run_id,
