@@ -120,7 +120,8 @@ def cancel(run_id: Any) -> Call:
 
 def start_two_element_map(conn: psycopg.Connection[TupleRow], flow_slug: str) -> Any:
     run_id = scalar(conn, "select run_id from pgflow.start_flow(%s, '[\"x\", \"y\"]')", (flow_slug,))
-    assert len(claim_all(conn, flow_slug)) == 2
+    claimed = [c for c in claim_all(conn, flow_slug) if c[0] == run_id]
+    assert sorted(claimed) == [(run_id, "each", 0, 1), (run_id, "each", 1, 1)]
     return run_id
 
 
