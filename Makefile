@@ -17,7 +17,7 @@ PGBIN ?= /usr/lib/postgresql/$(PG_MAJOR)/bin
 PG_CONFIG ?= $(firstword $(wildcard $(PGBIN)/pg_config) pg_config)
 VENV ?= .venv
 PY := $(VENV)/bin/python
-export PG_MAJOR PGBIN NO_BOOTSTRAP
+export PG_MAJOR PGBIN NO_BOOTSTRAP VENV
 
 # --- sources and generated files ------------------------------------------------
 VERSION := $(shell sed -n "s/^ *default_version *= *'\([^']*\)'.*/\1/p" extension/pgflow.control)

@@ -5,7 +5,7 @@
 #
 # 1. pgTAP: database pgflow_tap with pgtap + pgflow + tests/sql_helpers/*.sql,
 #    then pg_prove over tests/sql (extra pg_prove options: PG_PROVE_ARGS).
-# 2. pytest (.venv/bin/pytest) with the arguments given.
+# 2. pytest ($VENV/bin/pytest, default .venv) with the arguments given.
 # Both always run; the exit code is non-zero if either failed.
 # SKIP_PGTAP=1 / SKIP_PYTEST=1 run only one half (make test-python / test-sql).
 set -uo pipefail
@@ -41,7 +41,7 @@ run_pgtap() {
 
 run_pytest() {
   echo "=== pytest ==="
-  if .venv/bin/pytest "$@"; then pytest_result=passed; else pytest_result="FAILED (exit $?)"; fi
+  if "${VENV:-.venv}/bin/pytest" "$@"; then pytest_result=passed; else pytest_result="FAILED (exit $?)"; fi
 }
 
 [[ -n "${SKIP_PGTAP:-}" ]] || run_pgtap
