@@ -25,7 +25,7 @@ Connect = Callable[[], psycopg.Connection[TupleRow]]
 StepDef = tuple[str, Sequence[str], dict[str, Any]]
 SqlFlow = Callable[..., None]
 
-STATEMENT_TIMEOUT_MS = 20_000
+TIMEOUT_MS = 20_000
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def connect(database_url: str) -> Iterator[Connect]:
         c = psycopg.connect(
             database_url,
             autocommit=True,
-            options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={STATEMENT_TIMEOUT_MS}",
+            options=f"-c statement_timeout={TIMEOUT_MS} -c lock_timeout={TIMEOUT_MS}",
         )
         made.append(c)
         return c
@@ -48,11 +48,15 @@ def connect(database_url: str) -> Iterator[Connect]:
 
 @pytest.fixture
 def sql_flow(conn: psycopg.Connection[TupleRow]) -> SqlFlow:
-    """Register a flow: ``sql_flow("slug", [("a", [], {}), ("b", ["a"], {"step_type": "map"})], max_attempts=3)``."""
+    """Register a flow.
+
+    ``sql_flow("f", [("a", [], {}), ("b", ["a"], {"step_type": "map"})], max_attempts=3)``
+    """
 
     def register(flow_slug: str, steps: Sequence[StepDef], **flow_options: Any) -> None:
         conn.execute(
-            "select pgflow.create_flow(%(flow_slug)s, %(max_attempts)s, %(base_delay)s, %(timeout)s)",
+            "select pgflow.create_flow("
+            "%(flow_slug)s, %(max_attempts)s, %(base_delay)s, %(timeout)s)",
             {
                 "flow_slug": flow_slug,
                 "max_attempts": flow_options.get("max_attempts", 3),
@@ -64,7 +68,8 @@ def sql_flow(conn: psycopg.Connection[TupleRow]) -> SqlFlow:
             conn.execute(
                 """
                 select pgflow.add_step(
-                    flow_slug => %(flow_slug)s, step_slug => %(step_slug)s, deps => %(deps)s::text[],
+                    flow_slug => %(flow_slug)s, step_slug => %(step_slug)s,
+                    deps => %(deps)s::text[],
                     max_attempts => %(max_attempts)s, base_delay => %(base_delay)s,
                     timeout => %(timeout)s, step_type => %(step_type)s,
                     run_if => %(run_if)s, when_exhausted => %(when_exhausted)s)

@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 Connect = Callable[[], psycopg.Connection[TupleRow]]
 SqlFlow = Callable[..., None]
 
-DIAMOND = [
+DIAMOND: list[tuple[str, list[str], dict[str, Any]]] = [
     ("website", [], {}),
     ("sentiment", ["website"], {}),
     ("summary", ["website"], {}),
@@ -79,7 +79,8 @@ def drain(
         claimed.extend(rows)
         if use_batch_api:
             changed = conn.execute(
-                "select pgflow.complete_tasks(%s::uuid[], %s::text[], %s::jsonb[], %s::int[], %s::int[])",
+                "select pgflow.complete_tasks("
+                "%s::uuid[], %s::text[], %s::jsonb[], %s::int[], %s::int[])",
                 (
                     [r[0] for r in rows],
                     [r[2] for r in rows],
@@ -94,7 +95,13 @@ def drain(
             for run_id, _flow, step_slug, task_index, attempt, task_input in rows:
                 status = conn.execute(
                     "select status from pgflow.complete_task(%s, %s, %s, %s, %s)",
-                    (run_id, step_slug, Jsonb(handler_output(step_slug, task_input)), task_index, attempt),
+                    (
+                        run_id,
+                        step_slug,
+                        Jsonb(handler_output(step_slug, task_input)),
+                        task_index,
+                        attempt,
+                    ),
                 ).fetchone()
                 assert status == ("completed",)
 
@@ -105,11 +112,15 @@ def test_concurrent_claimers_take_each_task_once_and_complete_it_once(
     sql_flow("conc_diamond", DIAMOND)
     sql_flow("conc_map", [("each", [], {"step_type": "map"})])
     diamond_runs = {
-        n: scalar(conn, "select run_id from pgflow.start_flow('conc_diamond', %s)", (Jsonb({"n": n}),))
+        n: scalar(
+            conn, "select run_id from pgflow.start_flow('conc_diamond', %s)", (Jsonb({"n": n}),)
+        )
         for n in range(40)
     }
     elements = list(range(300))
-    map_run = scalar(conn, "select run_id from pgflow.start_flow('conc_map', %s)", (Jsonb(elements),))
+    map_run = scalar(
+        conn, "select run_id from pgflow.start_flow('conc_map', %s)", (Jsonb(elements),)
+    )
 
     threads = 8
     connections = [connect() for _ in range(threads)]
@@ -149,9 +160,13 @@ def test_concurrent_claimers_take_each_task_once_and_complete_it_once(
     ).fetchall()
     assert sorted(count for _run, count in joins) == [1] * 40
     for n, run_id in diamond_runs.items():
-        output = conn.execute("select output from pgflow.runs where run_id = %s", (run_id,)).fetchone()
+        output = conn.execute(
+            "select output from pgflow.runs where run_id = %s", (run_id,)
+        ).fetchone()
         assert output == ({"saveToDb": (n + 1) + 2 * n},)
-    map_output = conn.execute("select output from pgflow.runs where run_id = %s", (map_run,)).fetchone()
+    map_output = conn.execute(
+        "select output from pgflow.runs where run_id = %s", (map_run,)
+    ).fetchone()
     assert map_output == ({"each": [e * 2 for e in elements]},), "map output in element order"
 
 
@@ -164,12 +179,14 @@ def test_a_claim_skips_rows_locked_by_another_claim_instead_of_waiting(
     other.execute("set lock_timeout = '500ms'")
     with holder.transaction():
         held = holder.execute(
-            "select task_index from pgflow.claim_tasks(%s, 1, array['skip_locked'])", (uuid.uuid4(),)
+            "select task_index from pgflow.claim_tasks(%s, 1, array['skip_locked'])",
+            (uuid.uuid4(),),
         ).fetchall()
         assert len(held) == 1
         started = time.monotonic()
         taken = other.execute(
-            "select task_index from pgflow.claim_tasks(%s, 10, array['skip_locked'])", (uuid.uuid4(),)
+            "select task_index from pgflow.claim_tasks(%s, 10, array['skip_locked'])",
+            (uuid.uuid4(),),
         ).fetchall()
         assert time.monotonic() - started < 0.5, "the second claim waited for the first"
     assert len(taken) == 3
@@ -198,18 +215,21 @@ def test_concurrent_claims_of_one_expired_lease_give_it_to_one_worker(
     def reclaim(c: psycopg.Connection[TupleRow]) -> list[tuple[uuid.UUID, int]]:
         barrier.wait()
         return c.execute(
-            "select run_id, attempt from pgflow.claim_tasks(%s, 100, array['expired_once'])", (uuid.uuid4(),)
+            "select run_id, attempt from pgflow.claim_tasks(%s, 100, array['expired_once'])",
+            (uuid.uuid4(),),
         ).fetchall()
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         results = [row for rows in pool.map(reclaim, connections, timeout=60) for row in rows]
     assert sorted(results) == sorted((r, 2) for r in {r for r, _ in results})
     assert len(results) == 10, "each expired lease was re-claimed exactly once, as attempt 2"
-    counts = conn.execute("select attempts_count, count(*) from pgflow.step_tasks group by 1").fetchall()
+    counts = conn.execute(
+        "select attempts_count, count(*) from pgflow.step_tasks group by 1"
+    ).fetchall()
     assert counts == [(2, 10)]
 
 
 def scalar(conn: psycopg.Connection[TupleRow], query: str, params: Any = None) -> Any:
-    row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]
+    row = conn.execute(query, params).fetchone()
     assert row is not None
     return row[0]

@@ -32,19 +32,22 @@ REPEAT = 15
 
 
 def scalar(conn: psycopg.Connection[TupleRow], query: str, params: Any = None) -> Any:
-    row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]
+    row = conn.execute(query, params).fetchone()
     assert row is not None
     return row[0]
 
 
 def claim_all(conn: psycopg.Connection[TupleRow], flow_slug: str) -> list[tuple[Any, ...]]:
     return conn.execute(
-        "select run_id, step_slug, task_index, attempt from pgflow.claim_tasks(%s, 1000, array[%s])",
+        "select run_id, step_slug, task_index, attempt"
+        " from pgflow.claim_tasks(%s, 1000, array[%s])",
         (uuid.uuid4(), flow_slug),
     ).fetchall()
 
 
-def wait_until_blocked_or_done(observer: psycopg.Connection[TupleRow], pid: int, future: Future[Any]) -> None:
+def wait_until_blocked_or_done(
+    observer: psycopg.Connection[TupleRow], pid: int, future: Future[Any]
+) -> None:
     """Give B's call time to reach A's locks: until it waits on a lock, or finished."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not future.done():
@@ -89,7 +92,9 @@ def released_together(connect: Connect, calls: list[Call]) -> list[Any]:
 # --- the last two tasks of a map step complete at the same time ---------------------
 
 
-def complete(run_id: Any, step: str, output: Any, index: int = 0, attempt: int | None = None) -> Call:
+def complete(
+    run_id: Any, step: str, output: Any, index: int = 0, attempt: int | None = None
+) -> Call:
     def call(c: psycopg.Connection[TupleRow]) -> Any:
         return scalar(
             c,
@@ -119,7 +124,7 @@ def cancel(run_id: Any) -> Call:
 
 
 def start_two_element_map(conn: psycopg.Connection[TupleRow], flow_slug: str) -> Any:
-    run_id = scalar(conn, "select run_id from pgflow.start_flow(%s, '[\"x\", \"y\"]')", (flow_slug,))
+    run_id = scalar(conn, 'select run_id from pgflow.start_flow(%s, \'["x", "y"]\')', (flow_slug,))
     claimed = [c for c in claim_all(conn, flow_slug) if c[0] == run_id]
     assert sorted(claimed) == [(run_id, "each", 0, 1), (run_id, "each", 1, 1)]
     return run_id
@@ -127,18 +132,26 @@ def start_two_element_map(conn: psycopg.Connection[TupleRow], flow_slug: str) ->
 
 def assert_map_completed_once(conn: psycopg.Connection[TupleRow], run_id: Any) -> None:
     each = conn.execute(
-        "select status, output, remaining_tasks from pgflow.step_states where run_id = %s and step_slug = 'each'",
+        "select status, output, remaining_tasks from pgflow.step_states"
+        " where run_id = %s and step_slug = 'each'",
         (run_id,),
     ).fetchone()
     assert each == ("completed", ["X", "Y"], 0)
     after_tasks = scalar(
-        conn, "select count(*) from pgflow.step_tasks where run_id = %s and step_slug = 'after'", (run_id,)
+        conn,
+        "select count(*) from pgflow.step_tasks where run_id = %s and step_slug = 'after'",
+        (run_id,),
     )
     assert after_tasks == 1, "the dependent was started exactly once"
     assert scalar(conn, "select remaining_steps from pgflow.runs where run_id = %s", (run_id,)) == 1
-    assert scalar(
-        conn, "select status from pgflow.step_states where run_id = %s and step_slug = 'after'", (run_id,)
-    ) == "started"
+    assert (
+        scalar(
+            conn,
+            "select status from pgflow.step_states where run_id = %s and step_slug = 'after'",
+            (run_id,),
+        )
+        == "started"
+    )
 
 
 MAP_THEN_AFTER = [("each", [], {"step_type": "map"}), ("after", ["each"], {})]
@@ -179,7 +192,12 @@ def test_the_join_of_two_branches_completing_together_starts_once(
 ) -> None:
     sql_flow(
         "join_race",
-        [("root", [], {}), ("left", ["root"], {}), ("right", ["root"], {}), ("join", ["left", "right"], {})],
+        [
+            ("root", [], {}),
+            ("left", ["root"], {}),
+            ("right", ["root"], {}),
+            ("join", ["left", "right"], {}),
+        ],
     )
     for _ in range(REPEAT):
         run_id = scalar(conn, "select run_id from pgflow.start_flow('join_race', '{}')")
@@ -191,7 +209,35 @@ def test_the_join_of_two_branches_completing_together_starts_once(
             "select input from pgflow.claim_tasks(%s, 10, array['join_race']) where run_id = %s",
             (uuid.uuid4(), run_id),
         ).fetchall()
-        assert joins == [({"run": {}, "left": "L", "right": "R"},)], "one join task, seeing both branches"
+        assert joins == [({"run": {}, "left": "L", "right": "R"},)], (
+            "one join task, seeing both branches"
+        )
+
+
+def test_a_join_condition_on_two_branches_completing_together_sees_both(
+    conn: psycopg.Connection[TupleRow], connect: Connect, sql_flow: SqlFlow
+) -> None:
+    sql_flow(
+        "join_cond",
+        [
+            ("root", [], {}),
+            ("left", ["root"], {}),
+            ("right", ["root"], {}),
+            ("join", ["left", "right"], {"run_if": {"left": "L", "right": "R"}}),
+        ],
+    )
+    for _ in range(REPEAT):
+        run_id = scalar(conn, "select run_id from pgflow.start_flow('join_cond', '{}')")
+        claim_all(conn, "join_cond")
+        complete(run_id, "root", 0)(conn)
+        claim_all(conn, "join_cond")
+        released_together(connect, [complete(run_id, "left", "L"), complete(run_id, "right", "R")])
+        status = scalar(
+            conn,
+            "select status from pgflow.step_states where run_id = %s and step_slug = 'join'",
+            (run_id,),
+        )
+        assert status == "started", "the condition was tested against both committed outputs"
 
 
 def test_the_last_two_leaves_completing_together_both_reach_the_run_output(
@@ -200,9 +246,14 @@ def test_the_last_two_leaves_completing_together_both_reach_the_run_output(
     sql_flow("two_leaves", [("left", [], {}), ("right", [], {})])
     run_id = scalar(conn, "select run_id from pgflow.start_flow('two_leaves', '{}')")
     claim_all(conn, "two_leaves")
-    with interleaved(connect, complete(run_id, "left", "L"), complete(run_id, "right", "R")) as (a, b):
+    with interleaved(connect, complete(run_id, "left", "L"), complete(run_id, "right", "R")) as (
+        a,
+        b,
+    ):
         assert (a.result(), b.result()) == ("completed", "completed")
-    run = conn.execute("select status, output, remaining_steps from pgflow.runs where run_id = %s", (run_id,)).fetchone()
+    run = conn.execute(
+        "select status, output, remaining_steps from pgflow.runs where run_id = %s", (run_id,)
+    ).fetchone()
     assert run == ("completed", {"left": "L", "right": "R"}, 0)
 
 
@@ -213,8 +264,12 @@ def test_leaves_released_together_all_reach_the_run_output(
     for _ in range(REPEAT):
         run_id = scalar(conn, "select run_id from pgflow.start_flow('three_leaves', '{}')")
         claim_all(conn, "three_leaves")
-        released_together(connect, [complete(run_id, step, step.upper()) for step in ("a", "b", "c")])
-        run = conn.execute("select status, output from pgflow.runs where run_id = %s", (run_id,)).fetchone()
+        released_together(
+            connect, [complete(run_id, step, step.upper()) for step in ("a", "b", "c")]
+        )
+        run = conn.execute(
+            "select status, output from pgflow.runs where run_id = %s", (run_id,)
+        ).fetchone()
         assert run == ("completed", {"a": "A", "b": "B", "c": "C"})
 
 
@@ -222,19 +277,35 @@ def test_leaves_released_together_all_reach_the_run_output(
 
 
 def assert_failed_without_moving_on(conn: psycopg.Connection[TupleRow], run_id: Any) -> None:
-    run = conn.execute("select status, output, completed_at from pgflow.runs where run_id = %s", (run_id,)).fetchone()
+    run = conn.execute(
+        "select status, output, completed_at from pgflow.runs where run_id = %s", (run_id,)
+    ).fetchone()
     assert run == ("failed", None, None)
-    assert scalar(
-        conn, "select status from pgflow.step_states where run_id = %s and step_slug = 'each'", (run_id,)
-    ) == "failed"
-    assert scalar(
-        conn, "select count(*) from pgflow.step_tasks where run_id = %s and step_slug = 'after'", (run_id,)
-    ) == 0, "a failed step never starts its dependents"
-    assert scalar(
-        conn,
-        "select count(*) from pgflow.step_tasks where run_id = %s and status in ('queued', 'started')",
-        (run_id,),
-    ) == 0, "nothing of the failed run is left claimable"
+    assert (
+        scalar(
+            conn,
+            "select status from pgflow.step_states where run_id = %s and step_slug = 'each'",
+            (run_id,),
+        )
+        == "failed"
+    )
+    assert (
+        scalar(
+            conn,
+            "select count(*) from pgflow.step_tasks where run_id = %s and step_slug = 'after'",
+            (run_id,),
+        )
+        == 0
+    ), "a failed step never starts its dependents"
+    assert (
+        scalar(
+            conn,
+            "select count(*) from pgflow.step_tasks"
+            " where run_id = %s and status in ('queued', 'started')",
+            (run_id,),
+        )
+        == 0
+    ), "nothing of the failed run is left claimable"
 
 
 def test_an_exhausting_failure_then_a_blocked_completion(
@@ -242,7 +313,9 @@ def test_an_exhausting_failure_then_a_blocked_completion(
 ) -> None:
     sql_flow("fail_first", MAP_THEN_AFTER, max_attempts=1)
     run_id = start_two_element_map(conn, "fail_first")
-    with interleaved(connect, fail(run_id, "each", "boom", 0, 1), complete(run_id, "each", "Y", 1, 1)) as (a, b):
+    with interleaved(
+        connect, fail(run_id, "each", "boom", 0, 1), complete(run_id, "each", "Y", 1, 1)
+    ) as (a, b):
         assert a.result() == "failed"
         assert b.result() == "cancelled", "the late completion is a no-op on the cancelled task"
     assert_failed_without_moving_on(conn, run_id)
@@ -253,14 +326,21 @@ def test_a_completion_then_a_blocked_exhausting_failure(
 ) -> None:
     sql_flow("complete_first", MAP_THEN_AFTER, max_attempts=1)
     run_id = start_two_element_map(conn, "complete_first")
-    with interleaved(connect, complete(run_id, "each", "Y", 1, 1), fail(run_id, "each", "boom", 0, 1)) as (a, b):
+    with interleaved(
+        connect, complete(run_id, "each", "Y", 1, 1), fail(run_id, "each", "boom", 0, 1)
+    ) as (a, b):
         assert a.result() == "completed"
         assert b.result() == "failed"
     assert_failed_without_moving_on(conn, run_id)
-    assert scalar(
-        conn, "select output from pgflow.step_tasks where run_id = %s and step_slug = 'each' and task_index = 1",
-        (run_id,),
-    ) == "Y", "the committed result is kept"
+    assert (
+        scalar(
+            conn,
+            "select output from pgflow.step_tasks"
+            " where run_id = %s and step_slug = 'each' and task_index = 1",
+            (run_id,),
+        )
+        == "Y"
+    ), "the committed result is kept"
 
 
 def test_exhausting_failures_and_completions_released_together(
@@ -269,11 +349,18 @@ def test_exhausting_failures_and_completions_released_together(
     sql_flow("fail_free", MAP_THEN_AFTER, max_attempts=1)
     for _ in range(REPEAT):
         run_id = start_two_element_map(conn, "fail_free")
-        released_together(connect, [fail(run_id, "each", "boom", 0, 1), complete(run_id, "each", "Y", 1, 1)])
+        released_together(
+            connect, [fail(run_id, "each", "boom", 0, 1), complete(run_id, "each", "Y", 1, 1)]
+        )
         assert_failed_without_moving_on(conn, run_id)
-        assert scalar(
-            conn, "select count(*) from pgflow.runs where run_id = %s and failed_at is not null", (run_id,)
-        ) == 1
+        assert (
+            scalar(
+                conn,
+                "select count(*) from pgflow.runs where run_id = %s and failed_at is not null",
+                (run_id,),
+            )
+            == 1
+        )
 
 
 # --- start_flow with the same run_id ---------------------------------------------
@@ -287,7 +374,8 @@ def test_concurrent_start_flow_with_one_run_id_creates_one_run(
     def start(run_id: uuid.UUID, n: int) -> Call:
         def call(c: psycopg.Connection[TupleRow]) -> Any:
             return c.execute(
-                "select run_id, input from pgflow.start_flow('same_id', %s, %s)", (Jsonb({"n": n}), run_id)
+                "select run_id, input from pgflow.start_flow('same_id', %s, %s)",
+                (Jsonb({"n": n}), run_id),
             ).fetchone()
 
         return call
@@ -298,8 +386,13 @@ def test_concurrent_start_flow_with_one_run_id_creates_one_run(
         assert {r[0] for r in results} == {run_id}, "every caller gets the run"
         assert len({str(r[1]) for r in results}) == 1, "every caller sees the same (first) input"
         assert scalar(conn, "select count(*) from pgflow.runs where run_id = %s", (run_id,)) == 1
-        assert scalar(conn, "select count(*) from pgflow.step_states where run_id = %s", (run_id,)) == 2
-        assert scalar(conn, "select count(*) from pgflow.step_tasks where run_id = %s", (run_id,)) == 1
+        assert (
+            scalar(conn, "select count(*) from pgflow.step_states where run_id = %s", (run_id,))
+            == 2
+        )
+        assert (
+            scalar(conn, "select count(*) from pgflow.step_tasks where run_id = %s", (run_id,)) == 1
+        )
 
 
 def test_concurrent_start_flow_of_two_flows_with_one_run_id_raises_pf014(
@@ -311,7 +404,9 @@ def test_concurrent_start_flow_of_two_flows_with_one_run_id_raises_pf014(
     def start(flow_slug: str, run_id: uuid.UUID) -> Call:
         def call(c: psycopg.Connection[TupleRow]) -> Any:
             try:
-                return scalar(c, "select flow_slug from pgflow.start_flow(%s, '{}', %s)", (flow_slug, run_id))
+                return scalar(
+                    c, "select flow_slug from pgflow.start_flow(%s, '{}', %s)", (flow_slug, run_id)
+                )
             except psycopg.Error as error:
                 return error.sqlstate
 
@@ -338,7 +433,9 @@ def test_a_completion_then_a_blocked_cancel(
     with interleaved(connect, complete(run_id, "only", "done"), cancel(run_id)) as (a, b):
         assert a.result() == "completed"
         assert b.result() == "completed", "cancelling a run that just completed is a no-op"
-    run = conn.execute("select status, output, cancelled_at from pgflow.runs where run_id = %s", (run_id,)).fetchone()
+    run = conn.execute(
+        "select status, output, cancelled_at from pgflow.runs where run_id = %s", (run_id,)
+    ).fetchone()
     assert run == ("completed", {"only": "done"}, None)
 
 
@@ -351,9 +448,13 @@ def test_a_cancel_then_a_blocked_completion(
     with interleaved(connect, cancel(run_id), complete(run_id, "only", "done")) as (a, b):
         assert a.result() == "cancelled"
         assert b.result() == "cancelled", "the late completion is a no-op"
-    run = conn.execute("select status, output, completed_at from pgflow.runs where run_id = %s", (run_id,)).fetchone()
+    run = conn.execute(
+        "select status, output, completed_at from pgflow.runs where run_id = %s", (run_id,)
+    ).fetchone()
     assert run == ("cancelled", None, None)
-    task = conn.execute("select status, output from pgflow.step_tasks where run_id = %s", (run_id,)).fetchone()
+    task = conn.execute(
+        "select status, output from pgflow.step_tasks where run_id = %s", (run_id,)
+    ).fetchone()
     assert task == ("cancelled", None)
 
 
@@ -367,10 +468,13 @@ def test_cancels_and_completions_released_together_end_consistent(
         claim_all(conn, "cancel_free")
         released_together(connect, [complete(run_id, "only", "done"), cancel(run_id)])
         run = conn.execute(
-            "select status, output, completed_at is not null, cancelled_at is not null from pgflow.runs where run_id = %s",
+            "select status, output, completed_at is not null, cancelled_at is not null"
+            " from pgflow.runs where run_id = %s",
             (run_id,),
         ).fetchone()
-        task = conn.execute("select status, output from pgflow.step_tasks where run_id = %s", (run_id,)).fetchone()
+        task = conn.execute(
+            "select status, output from pgflow.step_tasks where run_id = %s", (run_id,)
+        ).fetchone()
         assert (run, task) in (
             (("completed", {"only": "done"}, True, False), ("completed", "done")),
             (("cancelled", None, False, True), ("cancelled", None)),
@@ -389,17 +493,36 @@ def test_stale_and_current_holders_completing_together_count_once(
     sql_flow("two_holders", [("work", [], {}), ("after", ["work"], {})], timeout=1, max_attempts=5)
     for _ in range(5):
         run_id = scalar(conn, "select run_id from pgflow.start_flow('two_holders', '{}')")
-        assert [c for c in claim_all(conn, "two_holders") if c[0] == run_id] == [(run_id, "work", 0, 1)]
-        conn.execute("select set_config('pgflow.fake_now', (now() + interval '2 seconds')::text, false)")
-        assert [c for c in claim_all(conn, "two_holders") if c[0] == run_id] == [(run_id, "work", 0, 2)]
+        assert [c for c in claim_all(conn, "two_holders") if c[0] == run_id] == [
+            (run_id, "work", 0, 1)
+        ]
+        conn.execute(
+            "select set_config('pgflow.fake_now', (now() + interval '2 seconds')::text, false)"
+        )
+        assert [c for c in claim_all(conn, "two_holders") if c[0] == run_id] == [
+            (run_id, "work", 0, 2)
+        ]
         conn.execute("select set_config('pgflow.fake_now', '', false)")
         results = released_together(
-            connect, [complete(run_id, "work", "stale", 0, 1), complete(run_id, "work", "current", 0, 2)]
+            connect,
+            [complete(run_id, "work", "stale", 0, 1), complete(run_id, "work", "current", 0, 2)],
         )
         assert results == ["completed", "completed"]
-        output = scalar(conn, "select output from pgflow.step_tasks where run_id = %s and step_slug = 'work'", (run_id,))
+        output = scalar(
+            conn,
+            "select output from pgflow.step_tasks where run_id = %s and step_slug = 'work'",
+            (run_id,),
+        )
         assert output in ("stale", "current")
-        assert scalar(
-            conn, "select count(*) from pgflow.step_tasks where run_id = %s and step_slug = 'after'", (run_id,)
-        ) == 1
-        assert scalar(conn, "select remaining_steps from pgflow.runs where run_id = %s", (run_id,)) == 1
+        assert (
+            scalar(
+                conn,
+                "select count(*) from pgflow.step_tasks where run_id = %s and step_slug = 'after'",
+                (run_id,),
+            )
+            == 1
+        )
+        assert (
+            scalar(conn, "select remaining_steps from pgflow.runs where run_id = %s", (run_id,))
+            == 1
+        )
