@@ -143,7 +143,7 @@ comment on table pgflow.step_tasks is
 
 create table pgflow.workers (
     worker_id uuid primary key,
-    flow_slugs text [],
+    flow_slugs text[],
     hostname text,
     pid integer,
     started_at timestamptz not null,

@@ -6,7 +6,7 @@
 create function pgflow.add_step(
     flow_slug text,
     step_slug text,
-    deps text [] default '{}',
+    deps text[] default '{}',
     max_attempts integer default null,
     base_delay integer default null,
     timeout integer default null,
@@ -175,7 +175,7 @@ $$;
 -- Every per-step validation that does not need the table, with errors that
 -- name the flow and the step.
 create function pgflow.check_step_options(
-    flow_slug text, step_slug text, deps text [], max_attempts integer, base_delay integer,
+    flow_slug text, step_slug text, deps text[], max_attempts integer, base_delay integer,
     timeout integer, delay_seconds integer, step_type text, run_if jsonb, run_unless jsonb,
     when_unmet text, when_exhausted text
 )
@@ -246,8 +246,8 @@ $$;
 -- else null. Reachability is checked first with a visited set (linear in the
 -- flow's size); only when a cycle exists is one shortest path spelled out,
 -- breadth first, stopping at the first hit.
-create function pgflow.find_cycle(flow_slug text, step_slug text, deps text [])
-returns text []
+create function pgflow.find_cycle(flow_slug text, step_slug text, deps text[])
+returns text[]
 language plpgsql
 stable
 set search_path = ''

@@ -56,7 +56,7 @@ $$;
 -- The last statement of a compiled migration: add_step cannot see steps that
 -- the database has and the definition lacks, so the whole shape is compared
 -- here, and a mismatch rolls back everything the migration did.
-create function pgflow.verify_flow(flow_slug text, shape_hash text, step_slugs text [])
+create function pgflow.verify_flow(flow_slug text, shape_hash text, step_slugs text[])
 returns void
 language plpgsql
 stable

@@ -6,7 +6,7 @@
 -- Decrements the waiting-dependency counter of every unstarted dependent of a
 -- finished (completed or skipped) step; returns the dependents that became ready.
 create function pgflow.release_dependents(run_id uuid, flow_slug text, step_slug text)
-returns text []
+returns text[]
 language plpgsql
 volatile
 set search_path = ''
@@ -75,7 +75,7 @@ $$;
 create function pgflow.skip_step(
     run_id uuid, flow_slug text, step_slug text, reason text, error_message text
 )
-returns text []
+returns text[]
 language plpgsql
 volatile
 set search_path = ''
@@ -168,7 +168,7 @@ $$;
 -- Starts the given ready steps, and whatever becomes ready because a step
 -- finished at once (skipped, empty map): conditions, fan-out, delays. Returns
 -- how many steps reached a final state, for settle_run.
-create function pgflow.start_ready_steps(run_id uuid, ready text [])
+create function pgflow.start_ready_steps(run_id uuid, ready text[])
 returns integer
 language plpgsql
 volatile

@@ -7,7 +7,7 @@
 create function pgflow.claim_tasks(
     worker_id uuid,
     max_tasks integer default 10,
-    flow_slugs text [] default null
+    flow_slugs text[] default null
 )
 returns table (
     run_id uuid,
@@ -127,7 +127,7 @@ $$;
 
 -- When the next task becomes visible (null when the queue is empty), so an
 -- idle worker can sleep exactly until then instead of polling hot.
-create function pgflow.next_task_visible_at(flow_slugs text [] default null)
+create function pgflow.next_task_visible_at(flow_slugs text[] default null)
 returns timestamptz
 language sql
 stable

@@ -39,11 +39,11 @@ $$;
 -- (run, step, task) so concurrent batches lock rows in the same order.
 -- Returns how many tasks changed state.
 create function pgflow.complete_tasks(
-    run_ids uuid [],
-    step_slugs text [],
-    outputs jsonb [],
-    task_indexes integer [] default null,
-    attempts integer [] default null
+    run_ids uuid[],
+    step_slugs text[],
+    outputs jsonb[],
+    task_indexes integer[] default null,
+    attempts integer[] default null
 )
 returns integer
 language plpgsql

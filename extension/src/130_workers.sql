@@ -3,7 +3,7 @@
 -- dead worker is claimable again.
 create function pgflow.register_worker(
     worker_id uuid,
-    flow_slugs text [] default null,
+    flow_slugs text[] default null,
     hostname text default null,
     pid integer default null
 )

@@ -22,12 +22,12 @@ grant usage on schema pgflow to pgflow_worker, pgflow_client;
 
 -- a worker claims, reports and registers; it reads nothing directly
 grant execute on function
-pgflow.claim_tasks(uuid, integer, text []),
+pgflow.claim_tasks(uuid, integer, text[]),
 pgflow.complete_task(uuid, text, jsonb, integer, integer),
-pgflow.complete_tasks(uuid [], text [], jsonb [], integer [], integer []),
+pgflow.complete_tasks(uuid[], text[], jsonb[], integer[], integer[]),
 pgflow.fail_task(uuid, text, text, integer, integer),
-pgflow.next_task_visible_at(text []),
-pgflow.register_worker(uuid, text [], text, integer),
+pgflow.next_task_visible_at(text[]),
+pgflow.register_worker(uuid, text[], text, integer),
 pgflow.heartbeat_worker(uuid),
 pgflow.stop_worker(uuid)
 to pgflow_worker;
