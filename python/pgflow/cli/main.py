@@ -23,7 +23,6 @@ is already resolved from ``--database-url`` or ``DATABASE_URL``, and
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import traceback
@@ -71,6 +70,7 @@ exit codes:
   3    shape mismatch: the flow slug exists with a different shape
   4    the database cannot be reached
   130  interrupted
+  (worker and start --wait add codes of their own: see their --help)
 
 FLOW_REF is path/to/flows.py:Name or package.module:Name (":Name" may be
 omitted when the module defines exactly one flow)."""
@@ -140,22 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers.required = True
 
-    from pgflow.cli import definitions
+    # Imported here: both modules import this one for CliError and connect().
+    from pgflow.cli import definitions, runs
 
     definitions.register(subparsers)
-    _register_runs(subparsers)
-    return parser
-
-
-def _register_runs(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Add ``worker``, ``start`` and ``status`` from :mod:`pgflow.cli.runs`."""
-    try:
-        runs = importlib.import_module("pgflow.cli.runs")
-    except ModuleNotFoundError as error:  # not written yet: the other commands still work
-        if error.name != "pgflow.cli.runs":
-            raise
-        return
     runs.register(subparsers)
+    return parser
 
 
 def database_url(args: argparse.Namespace) -> str | None:
