@@ -9,7 +9,7 @@ select pgflow.start_flow('disposable', '{}');
 select pgflow.start_flow('bystander', '{}');
 select pgflow_tests.claim('disposable');
 
-set local pgflow.allow_drop_flow = 'on';
+select set_config('pgflow.allow_drop_flow', 'on', true);
 
 select is(pgflow.drop_flow('disposable'), 2::bigint, 'drop_flow returns the number of runs dropped');
 select is((select count(*)::int from pgflow.flows where flow_slug = 'disposable'), 0, 'the flow row is gone');

@@ -5,7 +5,7 @@ select pgflow.create_flow('reshaped');
 select pgflow.add_step('reshaped', 'old_step');
 select pgflow.start_flow('reshaped', '{}');
 
-set local pgflow.allow_drop_flow = 'on';
+select set_config('pgflow.allow_drop_flow', 'on', true);
 select pgflow.drop_flow('reshaped');
 
 select lives_ok(

@@ -8,7 +8,7 @@ select pgflow_tests.throws_mentioning(
   $$ select pgflow.drop_flow('precious') $$,
   'PF013', array['precious', 'pgflow.allow_drop_flow'], 'drop_flow without the opt-in raises PF013 and tells how to opt in'
 );
-set local pgflow.allow_drop_flow = 'off';
+select set_config('pgflow.allow_drop_flow', 'off', true);
 select pgflow_tests.throws_naming(
   $$ select pgflow.drop_flow('precious') $$,
   'PF013', array['precious'], 'an explicit off is refused too'
