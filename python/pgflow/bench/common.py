@@ -48,7 +48,7 @@ QUICK = Sizes(
     chain_steps=10,
     chain_runs=10,
     def_sizes=(100, 300, 1_000),
-    growth_tasks=50_000,
+    growth_tasks=20_000,
     peer_jobs=1_000,
 )
 FULL = Sizes(
