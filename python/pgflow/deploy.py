@@ -137,11 +137,11 @@ def deploy_flow(
     false.  With ``force`` (development only) the old flow and all of its runs
     are dropped first, in the same transaction as the new registration.
     """
-    compiled = compile_flow(flow)
     comparison = compare_flow(conn, flow)
     try:
         if comparison.state == "identical":
             return DeployResult(flow.slug, "unchanged", comparison.code_hash)
+        compiled = compile_flow(flow)
         if comparison.state == "absent":
             with conn.transaction():
                 _apply(conn, compiled)
