@@ -109,8 +109,10 @@ def main() -> int:
         ("deploy a changed shape: rejected with diff", statistics.median(reject)),
         ("deploy --dev --force: drop and recreate", statistics.median(recreate)),
     ]
-    print(f"pgflow definitions, {args.steps}-step flow, median of {args.repeat} "
-          f"(PostgreSQL {version[0] if version else '?'}, {len(str(compiled)) // 1024} KiB of SQL)")
+    print(
+        f"pgflow definitions, {args.steps}-step flow, median of {args.repeat} "
+        f"(PostgreSQL {version[0] if version else '?'}, {len(str(compiled)) // 1024} KiB of SQL)"
+    )
     for label, value in rows:
         print(f"  {label:<48} {value * 1000:9.1f} ms")
     return 0
