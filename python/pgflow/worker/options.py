@@ -37,8 +37,10 @@ class WorkerOptions:
         Seconds a stopping worker waits for running handlers before it leaves
         them to lease expiry.
     flush_delay
-        Seconds the reporter waits after a first result for others to batch
-        with it in one ``complete_tasks`` call (keep it tiny: latency matters).
+        Seconds the reporter lingers after a first result for others to batch
+        with it.  The default 0 adds no latency: results that arrive while a
+        report is in flight are sent together in the next ``complete_tasks``
+        call, so batches grow by themselves under load.
     max_batch_report
         Most completions sent in one ``complete_tasks`` call.
     max_error_length
@@ -54,7 +56,7 @@ class WorkerOptions:
     poll_interval: float = 5.0
     heartbeat_interval: float = 5.0
     grace_period: float = 30.0
-    flush_delay: float = 0.002
+    flush_delay: float = 0.0
     max_batch_report: int = 100
     max_error_length: int = 10_000
     verify_flows: bool = True

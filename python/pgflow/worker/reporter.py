@@ -1,12 +1,14 @@
 """Reports handler outcomes to the database, batching completions.
 
-One thread drains a queue of :class:`Outcome`.  After the first outcome it
-waits ``flush_delay`` (milliseconds) for others, then sends every completion
-in one ``complete_tasks`` call (``complete_task`` for a single one) and each
-failure with ``fail_task``.  Transient errors are retried with backoff until
-the call succeeds: a result the worker holds is never dropped while the
-worker runs.  Only a stopping worker whose grace period has passed gives up,
-and the tasks concerned are then retried after their lease expires.
+One thread drains a queue of :class:`Outcome`.  It takes everything queued
+(after lingering ``flush_delay`` seconds, 0 by default), sends the
+completions in one ``complete_tasks`` call (``complete_task`` for a single
+one) and each failure with ``fail_task``; what arrives meanwhile forms the
+next batch, so batches grow with the load without delaying a lone result.
+Transient errors are retried with backoff until the call succeeds: a result
+the worker holds is never dropped while the worker runs.  Only a stopping
+worker whose grace period has passed gives up, and the tasks concerned are
+then retried after their lease expires.
 """
 
 from __future__ import annotations

@@ -150,7 +150,8 @@ class Worker:
                 min_size=2,
                 max_size=5,
                 kwargs={"autocommit": True},
-                check=ConnectionPool.check_connection,
+                # No check on checkout: every call is retried on a broken
+                # connection anyway (completions and fails are idempotent).
                 timeout=10.0,
                 name=f"pgflow-worker-{self.worker_id}",
                 open=True,
