@@ -49,7 +49,7 @@ QUICK = Sizes(
     chain_runs=10,
     def_sizes=(100, 300, 1_000),
     growth_tasks=20_000,
-    peer_jobs=1_000,
+    peer_jobs=1_000,  # = worker_runs: the same number of jobs
 )
 FULL = Sizes(
     floor_seconds=10,
