@@ -296,9 +296,11 @@ class Client:
             try:
                 self._wait_on_connection(pending, deadline, timeout, interval, on_finished)
                 break
-            except DatabaseUnavailableError as error:
+            except PgflowError as error:
                 # Lost the connection: notifications sent meanwhile are gone,
                 # so reconnect, listen again and re-read the statuses.
+                if not _connection_trouble(error):
+                    raise
                 if deadline is not None and time.monotonic() >= deadline:
                     raise
                 log.warning("wait: connection lost (%s); reconnecting", error)
@@ -372,6 +374,13 @@ class Client:
                 "run not found: " + ", ".join(str(u) for u in sorted(missing, key=str)),
                 sqlstate="PF010",
             )
+
+
+def _connection_trouble(error: BaseException) -> bool:
+    """True when the connection dropped (server restart, killed backend, network)."""
+    return isinstance(error, DatabaseUnavailableError) or isinstance(
+        error.__cause__, psycopg.OperationalError
+    )
 
 
 def _parse_run_notification(payload: str) -> tuple[UUID | None, RunStatus | None]:

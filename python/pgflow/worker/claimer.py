@@ -58,6 +58,7 @@ class ClaimLoop:
         self._work_hint = True  # claim at once on start
         self._recheck = False
         self._due: float | None = None
+        self._due_lock = threading.Lock()
         self.claims = 0
         self.claimed = 0
         self.first_claim_at: float | None = None
@@ -72,8 +73,8 @@ class ClaimLoop:
     def due_in(self, seconds: float) -> None:
         """A task of ours becomes claimable in ``seconds`` (a retry after backoff)."""
         due = time.monotonic() + max(0.0, seconds) + _MIN_SLEEP
-        current = self._due
-        self._due = due if current is None else min(current, due)
+        with self._due_lock:
+            self._due = due if self._due is None else min(self._due, due)
         self._wake.set()
 
     def recheck(self) -> None:
@@ -97,7 +98,8 @@ class ClaimLoop:
         while not self._stopping.is_set():
             self._wake.clear()
             free = self._free_slots()
-            due, self._due = self._due, None
+            with self._due_lock:
+                due, self._due = self._due, None
             if due is not None:
                 next_poll = min(next_poll, due)
             if self._recheck:

@@ -9,13 +9,16 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
+from psycopg.rows import TupleRow
 
 from pgflow import (
     Client,
     DatabaseUnavailableError,
     Flow,
     FlowNotFoundError,
+    Run,
     RunIdConflictError,
     RunNotFoundError,
     WaitTimeoutError,
@@ -194,3 +197,29 @@ def test_an_unreachable_database_is_reported_quickly() -> None:
     with pytest.raises(DatabaseUnavailableError, match="cannot connect"):
         Client("postgresql://nobody@127.0.0.1:1/none", connect_timeout=2)
     assert time.monotonic() - started < 10
+
+
+def test_wait_survives_its_connection_being_killed(
+    client: Client,
+    two_steps: Flow[Any],
+    act: Act,
+    conn: psycopg.Connection[TupleRow],
+) -> None:
+    handle = client.start(two_steps, {})
+    result: list[Run] = []
+    waiter = threading.Thread(target=lambda: result.append(handle.wait(timeout=20)))
+    waiter.start()
+    time.sleep(0.3)
+    # Every session but this one (which `act` uses): the waiter's LISTEN too.
+    killed = conn.execute(
+        "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+        " where datname = current_database() and pid <> pg_backend_pid()"
+    ).fetchone()
+    assert killed is not None
+    assert killed[0] >= 1
+    time.sleep(0.3)
+    act("first", "complete", 1)
+    act("second", "complete", 2)
+    waiter.join(timeout=30)
+    assert not waiter.is_alive()
+    assert [run.status for run in result] == ["completed"]
