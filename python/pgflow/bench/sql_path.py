@@ -7,12 +7,17 @@ from pgflow.bench.flows import BenchSingle
 
 CONNECTIONS = (1, 2, 4)
 MODES = ("single", "batch")
+WARMUP = 100
 
 
 def measure(
     ctx: Context, url: str, prefix: str, connections: tuple[int, ...] = CONNECTIONS
 ) -> None:
     n = ctx.sizes.sql_runs
+    # Warm-up, untimed: plan caches of the PL/pgSQL functions, buffers, the first WAL segment.
+    start_runs(url, BenchSingle.slug, WARMUP, timed=0)
+    for mode in MODES:
+        drain(url, connections=1, total=WARMUP // 2, batch=ctx.sizes.sql_batch, mode=mode)
     for mode in MODES:
         for conns in connections:
             rate = start_runs(url, BenchSingle.slug, n, timed=min(n, 100))
