@@ -14,7 +14,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from pgflow import queries
-from pgflow.worker.database import call_with_retry
+from pgflow.worker.database import Abandoned, call_with_retry
 
 __all__ = ["Heartbeat", "register_worker", "stop_worker"]
 
@@ -97,6 +97,8 @@ class Heartbeat:
                     register_worker(
                         self._pool, self._worker_id, self._flow_slugs, give_up=self._stop
                     )
+            except Abandoned:
+                return
             except psycopg.Error as error:
                 log.warning("heartbeat failed: %s", str(error).strip() or type(error).__name__)
             except Exception:  # pragma: no cover - defensive: the thread must live

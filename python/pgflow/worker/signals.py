@@ -34,13 +34,14 @@ class SignalBridge:
         self._on_signal = on_signal
         self._signals = signals
         self._previous: dict[signal.Signals, Any] = {}
-        self._read_fd, self._write_fd = os.pipe()
+        self._read_fd = self._write_fd = -1
         self._thread = threading.Thread(target=self._watch, name="pgflow-signals", daemon=True)
 
     def install(self) -> bool:
         """Install the handlers; False (and nothing done) off the main thread."""
         if threading.current_thread() is not threading.main_thread():
             return False
+        self._read_fd, self._write_fd = os.pipe()
         self._thread.start()
         for signum in self._signals:
             self._previous[signum] = signal.signal(signum, self._handle)
@@ -48,6 +49,8 @@ class SignalBridge:
 
     def uninstall(self) -> None:
         """Restore the previous handlers and end the watcher thread."""
+        if self._write_fd < 0:
+            return
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
@@ -56,6 +59,7 @@ class SignalBridge:
             self._thread.join(timeout=1.0)
         os.close(self._read_fd)
         os.close(self._write_fd)
+        self._read_fd = self._write_fd = -1
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         os.write(self._write_fd, bytes([signum]))

@@ -20,6 +20,7 @@ when the step's ``timeout`` passes.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -74,16 +75,17 @@ class WorkerReport:
 class Worker:
     """Runs the handlers of ``flows`` for tasks claimed from the database.
 
-    ``conninfo`` is a libpq URL or DSN.  ``run()`` blocks until ``stop()`` is
-    called (from another thread or a signal handler) and returns a
-    :class:`WorkerReport`.  To embed a worker, run ``run()`` on a thread of
-    your own and call ``stop()`` to end it.
+    ``conninfo`` is a libpq URL or DSN (default: ``$DATABASE_URL``).
+    ``run()`` blocks until ``stop()`` is called (from another thread or a
+    signal handler) and returns a :class:`WorkerReport`.  To embed a worker,
+    run ``run()`` on a thread of your own and call ``stop()`` to end it.  A
+    worker runs once: create a new one to start again.
     """
 
     def __init__(
         self,
         flows: Sequence[Flow[Any]],
-        conninfo: str,
+        conninfo: str | None = None,
         *,
         options: WorkerOptions | None = None,
         worker_id: uuid.UUID | None = None,
@@ -94,8 +96,11 @@ class Worker:
         duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
         if duplicates:
             raise ValueError(f"flows given twice: {', '.join(duplicates)}")
+        url = conninfo or os.environ.get("DATABASE_URL")
+        if not url:
+            raise DatabaseUnavailableError("no database URL: pass one or set DATABASE_URL")
         self._flows = tuple(flows)
-        self._conninfo = conninfo
+        self._conninfo = url
         self.options = options or WorkerOptions()
         self.worker_id = worker_id or uuid.uuid4()
         self._steps: dict[tuple[str, str], StepDefinition] = {
