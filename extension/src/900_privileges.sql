@@ -29,7 +29,10 @@ pgflow.fail_task(uuid, text, text, integer, integer),
 pgflow.next_task_visible_at(text[]),
 pgflow.register_worker(uuid, text[], text, integer),
 pgflow.heartbeat_worker(uuid),
-pgflow.stop_worker(uuid)
+pgflow.stop_worker(uuid),
+-- read-only: lets a worker refuse to serve a flow whose deployed shape differs
+pgflow.verify_flow(text, text, text[]),
+pgflow.flow_shape_hash(text)
 to pgflow_worker;
 
 -- a client starts, cancels and reads runs and definitions
