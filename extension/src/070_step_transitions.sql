@@ -110,12 +110,7 @@ begin
     where ss.run_id = fail_run.run_id
         and ss.step_slug = fail_run.step_slug
         and ss.status in ('created', 'started');
-    update pgflow.step_tasks as t
-    set status = 'cancelled', cancelled_at = v_now
-    where t.run_id = fail_run.run_id and t.status in ('queued', 'started');
-    update pgflow.step_states as ss
-    set status = 'cancelled', cancelled_at = v_now
-    where ss.run_id = fail_run.run_id and ss.status in ('created', 'started');
+    perform pgflow.cancel_unfinished(fail_run.run_id, v_now);
     update pgflow.runs as r
     set status = 'failed', failed_at = v_now, error_message = fail_run.error_message
     where r.run_id = fail_run.run_id and r.status = 'started'
@@ -123,6 +118,24 @@ begin
     if v_flow_slug is not null then
         perform pgflow.notify_run_finished(fail_run.run_id, v_flow_slug, 'failed');
     end if;
+end;
+$$;
+
+-- Cancels every unfinished task and step of a run that is ending (failed or
+-- cancelled), so nothing of it stays claimable. The caller holds the run row.
+create function pgflow.cancel_unfinished(run_id uuid, at timestamptz)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+    update pgflow.step_tasks as t
+    set status = 'cancelled', cancelled_at = cancel_unfinished.at
+    where t.run_id = cancel_unfinished.run_id and t.status in ('queued', 'started');
+    update pgflow.step_states as ss
+    set status = 'cancelled', cancelled_at = cancel_unfinished.at
+    where ss.run_id = cancel_unfinished.run_id and ss.status in ('created', 'started');
 end;
 $$;
 

@@ -18,14 +18,7 @@ as $$
 declare
     v_task pgflow.step_tasks;
 begin
-    if complete_task.attempt is not null and complete_task.attempt < 1 then
-        raise exception using
-            errcode = 'PF009',
-            message = pg_catalog.format(
-                'attempt must be at least 1, got %s (run %s, step %L)',
-                complete_task.attempt, complete_task.run_id, complete_task.step_slug
-            );
-    end if;
+    perform pgflow.check_attempt(complete_task.attempt, complete_task.run_id, complete_task.step_slug);
     v_task := pgflow.record_completion(
         complete_task.run_id, complete_task.step_slug, coalesce(complete_task.task_index, 0),
         coalesce(complete_task.output, 'null'::jsonb)
@@ -100,27 +93,11 @@ declare
 begin
     -- key share: completions of one run proceed together; fail and cancel,
     -- which take the row for update, wait for them (and they for fail/cancel)
+    v_task := pgflow.lock_task(
+        record_completion.run_id, record_completion.step_slug, record_completion.task_index, false
+    );
     select r.status into v_run_status from pgflow.runs as r
-    where r.run_id = record_completion.run_id
-    for key share;
-    if not found then
-        raise exception using
-            errcode = 'PF010',
-            message = pg_catalog.format('run %s does not exist', record_completion.run_id);
-    end if;
-    select t.* into v_task from pgflow.step_tasks as t
-    where t.run_id = record_completion.run_id
-        and t.step_slug = record_completion.step_slug
-        and t.task_index = record_completion.task_index
-    for update;
-    if not found then
-        raise exception using
-            errcode = 'PF004',
-            message = pg_catalog.format(
-                'task %s of step %L in run %s does not exist',
-                record_completion.task_index, record_completion.step_slug, record_completion.run_id
-            );
-    end if;
+    where r.run_id = record_completion.run_id;
     if v_run_status <> 'started' or v_task.status not in ('queued', 'started') then
         if record_completion.only_if_changed then
             v_task.status := 'unchanged';
@@ -147,5 +124,64 @@ begin
         )
     );
     return v_task;
+end;
+$$;
+
+-- Takes the run row (for update when the call may end the run, else key
+-- share) and then the task row: the lock order every transition follows.
+create function pgflow.lock_task(
+    run_id uuid, step_slug text, task_index integer, exclusive boolean
+)
+returns pgflow.step_tasks
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_task pgflow.step_tasks;
+begin
+    if lock_task.exclusive then
+        perform 1 from pgflow.runs as r where r.run_id = lock_task.run_id for update;
+    else
+        perform 1 from pgflow.runs as r where r.run_id = lock_task.run_id for key share;
+    end if;
+    if not found then
+        raise exception using
+            errcode = 'PF010',
+            message = pg_catalog.format('run %s does not exist', lock_task.run_id);
+    end if;
+    select t.* into v_task from pgflow.step_tasks as t
+    where t.run_id = lock_task.run_id
+        and t.step_slug = lock_task.step_slug
+        and t.task_index = lock_task.task_index
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'PF004',
+            message = pg_catalog.format(
+                'task %s of step %L in run %s does not exist',
+                lock_task.task_index, lock_task.step_slug, lock_task.run_id
+            );
+    end if;
+    return v_task;
+end;
+$$;
+
+-- An attempt number names a claim, and claims count from 1.
+create function pgflow.check_attempt(attempt integer, run_id uuid, step_slug text)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if check_attempt.attempt is not null and check_attempt.attempt < 1 then
+        raise exception using
+            errcode = 'PF009',
+            message = pg_catalog.format(
+                'attempt must be at least 1, got %s (run %s, step %L)',
+                check_attempt.attempt, check_attempt.run_id, check_attempt.step_slug
+            );
+    end if;
 end;
 $$;

@@ -20,36 +20,12 @@ declare
     v_task pgflow.step_tasks;
     v_delay integer;
 begin
-    if fail_task.attempt is not null and fail_task.attempt < 1 then
-        raise exception using
-            errcode = 'PF009',
-            message = pg_catalog.format(
-                'attempt must be at least 1, got %s (run %s, step %L)',
-                fail_task.attempt, fail_task.run_id, fail_task.step_slug
-            );
-    end if;
+    perform pgflow.check_attempt(fail_task.attempt, fail_task.run_id, fail_task.step_slug);
     -- for update: a failure may end the run, which must not race completions
-    select r.status into v_run_status from pgflow.runs as r
-    where r.run_id = fail_task.run_id
-    for update;
-    if not found then
-        raise exception using
-            errcode = 'PF010',
-            message = pg_catalog.format('run %s does not exist', fail_task.run_id);
-    end if;
-    select t.* into v_task from pgflow.step_tasks as t
-    where t.run_id = fail_task.run_id
-        and t.step_slug = fail_task.step_slug
-        and t.task_index = coalesce(fail_task.task_index, 0)
-    for update;
-    if not found then
-        raise exception using
-            errcode = 'PF004',
-            message = pg_catalog.format(
-                'task %s of step %L in run %s does not exist',
-                coalesce(fail_task.task_index, 0), fail_task.step_slug, fail_task.run_id
-            );
-    end if;
+    v_task := pgflow.lock_task(
+        fail_task.run_id, fail_task.step_slug, coalesce(fail_task.task_index, 0), true
+    );
+    select r.status into v_run_status from pgflow.runs as r where r.run_id = fail_task.run_id;
     if v_run_status <> 'started'
         or v_task.status <> 'started'
         or fail_task.attempt <> v_task.attempts_count then

@@ -20,12 +20,7 @@ begin
     if v_run.status <> 'started' then
         return v_run;
     end if;
-    update pgflow.step_tasks as t
-    set status = 'cancelled', cancelled_at = v_now
-    where t.run_id = cancel_run.run_id and t.status in ('queued', 'started');
-    update pgflow.step_states as ss
-    set status = 'cancelled', cancelled_at = v_now
-    where ss.run_id = cancel_run.run_id and ss.status in ('created', 'started');
+    perform pgflow.cancel_unfinished(cancel_run.run_id, v_now);
     update pgflow.runs as r
     set status = 'cancelled', cancelled_at = v_now
     where r.run_id = cancel_run.run_id
