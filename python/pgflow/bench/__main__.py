@@ -31,6 +31,9 @@ SCENARIOS = {
     "peers": "peers",
 }
 
+HEAVY = frozenset({"fanout", "growth", "peers"})
+"""Scenarios that take minutes at full size: run once unless --repeat is given."""
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -44,7 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"comma-separated subset of: {','.join(SCENARIOS)} (default: all)",
     )
     parser.add_argument(
-        "--repeat", type=int, default=None, help="runs per scenario (default 1 quick, 3 full)"
+        "--repeat",
+        type=int,
+        default=None,
+        help="runs per scenario (default: 1 with --quick; else 3, and 1 for fanout, growth, peers)",
     )
     parser.add_argument(
         "--json",
@@ -66,6 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         )
     if not args.database_url:
         parser.error("no database: pass --database-url or set DATABASE_URL")
+    args.repeat_default = args.repeat is None
     if args.repeat is None:
         args.repeat = 1 if args.quick else 3
     if args.repeat < 1:
@@ -94,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             try:
-                for _ in range(args.repeat):
+                repeat = args.repeat
+                if args.repeat_default and name in HEAVY:
+                    repeat = 1
+                for _ in range(repeat):
                     module.run(ctx)
             except Exception as error:
                 failed = True

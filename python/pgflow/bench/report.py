@@ -67,7 +67,11 @@ class Results:
         figure.samples.append(float(value))
 
     def note(self, scenario: str, text: str) -> None:
-        self.notes[scenario] = text
+        previous = self.notes.get(scenario)
+        if previous is None:
+            self.notes[scenario] = text
+        elif text not in previous.split("; "):
+            self.notes[scenario] = f"{previous}; {text}"
 
     def median(self, key: str) -> float | None:
         figure = self.figures.get(key)
