@@ -71,4 +71,7 @@ def test_a_handler_that_always_fails_exhausts_attempts_and_fails_the_run(
         (run.run_id,),
     ).fetchall()
     assert ran == [("doomed", 1), ("doomed", 2), ("first", 1)]
+    # the worker logs after fail_task commits, so the run can finish first:
+    # stop it (its log is complete once it exited) before reading the log
+    assert worker.stop() == 0
     assert "no attempts left" in worker.log_text()
