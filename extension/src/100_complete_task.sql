@@ -88,7 +88,6 @@ volatile
 set search_path = ''
 as $$
 declare
-    v_run_status text;
     v_task pgflow.step_tasks;
 begin
     -- key share: completions of one run proceed together; fail and cancel,
@@ -96,9 +95,10 @@ begin
     v_task := pgflow.lock_task(
         record_completion.run_id, record_completion.step_slug, record_completion.task_index, false
     );
-    select r.status into v_run_status from pgflow.runs as r
-    where r.run_id = record_completion.run_id;
-    if v_run_status <> 'started' or v_task.status not in ('queued', 'started') then
+    -- no need to read the run's status: a run that is no longer started has
+    -- no unfinished task (fail_run and cancel_run cancel them under the run
+    -- lock this call now shares), so the task's status says it all
+    if v_task.status not in ('queued', 'started') then
         if record_completion.only_if_changed then
             v_task.status := 'unchanged';
         end if;

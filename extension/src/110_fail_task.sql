@@ -16,7 +16,6 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_run_status text;
     v_task pgflow.step_tasks;
     v_delay integer;
 begin
@@ -25,9 +24,8 @@ begin
     v_task := pgflow.lock_task(
         fail_task.run_id, fail_task.step_slug, coalesce(fail_task.task_index, 0), true
     );
-    select r.status into v_run_status from pgflow.runs as r where r.run_id = fail_task.run_id;
-    if v_run_status <> 'started'
-        or v_task.status <> 'started'
+    -- a started task implies a started run: ending a run cancels its tasks
+    if v_task.status <> 'started'
         or fail_task.attempt <> v_task.attempts_count then
         return v_task;
     end if;

@@ -92,72 +92,54 @@ begin
 end;
 $$;
 
--- claims whatever is visible in the run's flow, then completes every started
--- task of one step of the run with the given output. returns how many tasks
--- it completed.
-create or replace function pgflow_tests.complete_step(run uuid, step text, output jsonb)
-returns int
+-- claims whatever is visible in the run's flow, then lists the started tasks
+-- of one step of the run with their current attempt: what complete_step and
+-- fail_step act on.
+create or replace function pgflow_tests.claimed_tasks(run uuid, step text)
+returns table (task_index int, attempt int)
 language plpgsql
 as $$
-declare
-  v_flow text;
-  v_task record;
-  v_count int := 0;
 begin
-  select r.flow_slug into v_flow from pgflow.runs as r where r.run_id = complete_step.run;
-  perform pgflow_tests.claim(v_flow);
-  for v_task in
+  perform pgflow_tests.claim(r.flow_slug) from pgflow.runs as r where r.run_id = claimed_tasks.run;
+  return query
     select t.task_index, t.attempts_count
     from pgflow.step_tasks as t
-    where t.run_id = complete_step.run
-      and t.step_slug = complete_step.step
+    where t.run_id = claimed_tasks.run
+      and t.step_slug = claimed_tasks.step
       and t.status = 'started'
-    order by t.task_index
-  loop
-    perform pgflow.complete_task(
-      run_id => complete_step.run,
-      step_slug => complete_step.step,
-      output => complete_step.output,
-      task_index => v_task.task_index,
-      attempt => v_task.attempts_count
-    );
-    v_count := v_count + 1;
-  end loop;
-  return v_count;
+    order by t.task_index;
 end;
 $$;
 
--- like complete_step, but fails every started task of the step once.
+-- completes every claimed task of one step of the run with the given output.
+-- returns how many tasks it completed.
+create or replace function pgflow_tests.complete_step(run uuid, step text, output jsonb)
+returns int
+language sql
+as $$
+  select count(pgflow.complete_task(
+    run_id => complete_step.run,
+    step_slug => complete_step.step,
+    output => complete_step.output,
+    task_index => c.task_index,
+    attempt => c.attempt
+  ))::int
+  from pgflow_tests.claimed_tasks(complete_step.run, complete_step.step) as c;
+$$;
+
+-- like complete_step, but fails every claimed task of the step once.
 create or replace function pgflow_tests.fail_step(run uuid, step text, error_message text)
 returns int
-language plpgsql
+language sql
 as $$
-declare
-  v_flow text;
-  v_task record;
-  v_count int := 0;
-begin
-  select r.flow_slug into v_flow from pgflow.runs as r where r.run_id = fail_step.run;
-  perform pgflow_tests.claim(v_flow);
-  for v_task in
-    select t.task_index, t.attempts_count
-    from pgflow.step_tasks as t
-    where t.run_id = fail_step.run
-      and t.step_slug = fail_step.step
-      and t.status = 'started'
-    order by t.task_index
-  loop
-    perform pgflow.fail_task(
-      run_id => fail_step.run,
-      step_slug => fail_step.step,
-      error_message => fail_step.error_message,
-      task_index => v_task.task_index,
-      attempt => v_task.attempts_count
-    );
-    v_count := v_count + 1;
-  end loop;
-  return v_count;
-end;
+  select count(pgflow.fail_task(
+    run_id => fail_step.run,
+    step_slug => fail_step.step,
+    error_message => fail_step.error_message,
+    task_index => c.task_index,
+    attempt => c.attempt
+  ))::int
+  from pgflow_tests.claimed_tasks(fail_step.run, fail_step.step) as c;
 $$;
 
 -- status of one step of a run.
