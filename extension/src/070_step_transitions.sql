@@ -3,33 +3,73 @@
 -- functions lock step_states rows along the DAG's edges and leave the runs
 -- row counter to settle_run, called once at the end.
 
--- Decrements the waiting-dependency counter of every unstarted dependent of a
--- finished (completed or skipped) step; returns the dependents that became ready.
+-- Decrements the waiting-dependency counter of every unstarted dependent of
+-- the given finished (completed or skipped) steps, given as parallel arrays;
+-- returns, per run, the dependents that became ready.
+create function pgflow.release_dependents_of(run_ids uuid[], flow_slugs text[], step_slugs text[])
+returns table (run_id uuid, ready text[])
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+    -- in key order first: batches releasing dependents in several runs must
+    -- not take them in opposite orders
+    perform 1
+    from pgflow.step_states as ss
+    join unnest(release_dependents_of.run_ids, release_dependents_of.flow_slugs, release_dependents_of.step_slugs)
+        as f (run_id, flow_slug, step_slug) on ss.run_id = f.run_id
+    join pgflow.deps as d
+        on d.flow_slug = f.flow_slug and d.dep_slug = f.step_slug and d.step_slug = ss.step_slug
+    where ss.status = 'created'
+    order by ss.run_id, ss.step_slug
+    for no key update of ss;
+
+    return query
+    with finished as (
+        select f.run_id, f.flow_slug, f.step_slug
+        from unnest(release_dependents_of.run_ids, release_dependents_of.flow_slugs, release_dependents_of.step_slugs)
+            as f (run_id, flow_slug, step_slug)
+    ),
+    released as (
+        update pgflow.step_states as ss
+        set remaining_deps = ss.remaining_deps - x.deps
+        from (
+            select f.run_id, d.step_slug, count(*)::integer as deps
+            from finished as f
+            join pgflow.deps as d on d.flow_slug = f.flow_slug and d.dep_slug = f.step_slug
+            group by f.run_id, d.step_slug
+        ) as x
+        where ss.run_id = x.run_id
+            and ss.step_slug = x.step_slug
+            and ss.status = 'created'
+        returning ss.run_id, ss.step_slug, ss.remaining_deps
+    )
+    select f.run_id, coalesce((
+        select array_agg(r.step_slug order by r.step_slug)
+        from released as r
+        where r.run_id = f.run_id and r.remaining_deps = 0
+    ), '{}')
+    from finished as f
+    group by f.run_id;
+end;
+$$;
+
+-- The same for one finished step; returns the dependents that became ready.
 create function pgflow.release_dependents(run_id uuid, flow_slug text, step_slug text)
 returns text[]
 language plpgsql
 volatile
 set search_path = ''
 as $$
-declare
-    v_ready text[];
 begin
-    -- plpgsql rather than sql: its plans are cached across calls
-    with released as (
-        update pgflow.step_states as ss
-        set remaining_deps = ss.remaining_deps - 1
-        from pgflow.deps as d
-        where d.flow_slug = release_dependents.flow_slug
-            and d.dep_slug = release_dependents.step_slug
-            and ss.run_id = release_dependents.run_id
-            and ss.step_slug = d.step_slug
-            and ss.status = 'created'
-        returning ss.step_slug, ss.remaining_deps
-    )
-    select coalesce(array_agg(r.step_slug) filter (where r.remaining_deps = 0), '{}')
-    into v_ready
-    from released as r;
-    return v_ready;
+    return (
+        select r.ready
+        from pgflow.release_dependents_of(
+            array[release_dependents.run_id], array[release_dependents.flow_slug],
+            array[release_dependents.step_slug]
+        ) as r
+    );
 end;
 $$;
 
@@ -317,99 +357,72 @@ begin
 end;
 $$;
 
--- Counts finished steps against the run and completes it when none remain:
--- the run output is the object of its completed leaf steps' outputs. The one
--- place the runs row is updated on the happy path, always last, in one statement.
-create function pgflow.settle_run(run_id uuid, finished_steps integer)
+-- Counts finished steps against their runs (parallel arrays; a run may
+-- appear more than once) and completes the runs that have none left: a run's
+-- output is the object of its completed leaf steps' outputs. The one place a
+-- runs row is updated on the happy path, always last.
+create function pgflow.settle_runs(run_ids uuid[], finished_steps integer[])
 returns void
 language plpgsql
 volatile
 set search_path = ''
 as $$
 declare
-    v_flow_slug text;
+    v_completed integer;
 begin
-    if settle_run.finished_steps = 0 then
-        return;
-    end if;
-    update pgflow.runs as r
-    set remaining_steps = r.remaining_steps - settle_run.finished_steps,
-        status = case when r.remaining_steps = settle_run.finished_steps then 'completed' else r.status end,
-        completed_at = case when r.remaining_steps = settle_run.finished_steps then pgflow.now() end
-    where r.run_id = settle_run.run_id and r.status = 'started'
-    returning case when r.status = 'completed' then r.flow_slug end into v_flow_slug;
-    if v_flow_slug is not null then
-        -- a separate statement, hence a fresh snapshot: the update above may have
-        -- waited for a concurrent leaf completion whose output a subquery in it
-        -- could not see (tests/python/sql_concurrency/test_races.py)
+    -- In key order, and before the update rather than by it: the statement
+    -- below then starts after every concurrent completion of these runs has
+    -- committed, so the output it reads for a completed run misses no leaf
+    -- (tests/python/sql_concurrency/test_races.py).
+    perform 1 from pgflow.runs as r
+    where r.run_id = any(settle_runs.run_ids) and r.status = 'started'
+    order by r.run_id
+    for no key update;
+    with finished as (
+        select f.run_id, sum(f.steps)::integer as steps
+        from unnest(settle_runs.run_ids, settle_runs.finished_steps) as f (run_id, steps)
+        group by f.run_id
+        having sum(f.steps) > 0
+    ),
+    settled as (
         update pgflow.runs as r
-        set output = coalesce((
-            select pg_catalog.jsonb_object_agg(ss.step_slug, ss.output)
-            from pgflow.step_states as ss
-            where ss.run_id = r.run_id
-                and ss.status = 'completed'
-                and not exists (
-                    select 1 from pgflow.deps as d
-                    where d.flow_slug = ss.flow_slug and d.dep_slug = ss.step_slug
-                )
-        ), '{}'::jsonb)
-        where r.run_id = settle_run.run_id;
-        perform pgflow.notify_run_finished(settle_run.run_id, v_flow_slug, 'completed');
-    end if;
+        set remaining_steps = r.remaining_steps - f.steps,
+            status = case when r.remaining_steps = f.steps then 'completed' else r.status end,
+            completed_at = case when r.remaining_steps = f.steps then pgflow.now() end,
+            -- evaluated only for a run this completes
+            output = case when r.remaining_steps = f.steps then coalesce((
+                select pg_catalog.jsonb_object_agg(ss.step_slug, ss.output)
+                from pgflow.step_states as ss
+                where ss.run_id = r.run_id
+                    and ss.status = 'completed'
+                    and not exists (
+                        select 1 from pgflow.deps as d
+                        where d.flow_slug = ss.flow_slug and d.dep_slug = ss.step_slug
+                    )
+            ), '{}'::jsonb) end
+        from finished as f
+        where r.run_id = f.run_id and r.status = 'started'
+        returning r.run_id, r.flow_slug, r.status
+    ),
+    notified as (
+        select pgflow.notify_run_finished(s.run_id, s.flow_slug, 'completed')
+        from settled as s
+        where s.status = 'completed'
+    )
+    select count(*)::integer into v_completed from notified;
 end;
 $$;
 
--- A task of a step completed with output: count it, and when it was the
--- step's last, complete the step in the same statement (a map step's output
--- is the array of its task outputs in element order) and start whatever that
--- made ready. Returns how many steps finished.
-create function pgflow.count_completed_task(
-    run_id uuid, flow_slug text, step_slug text, output jsonb
-)
-returns integer
+-- The same for one run.
+create function pgflow.settle_run(run_id uuid, finished_steps integer)
+returns void
 language plpgsql
 volatile
 set search_path = ''
 as $$
-declare
-    v_completed boolean;
-    v_is_map boolean;
 begin
-    update pgflow.step_states as ss
-    set remaining_tasks = ss.remaining_tasks - 1,
-        status = case when ss.remaining_tasks = 1 then 'completed' else ss.status end,
-        completed_at = case when ss.remaining_tasks = 1 then pgflow.now() end,
-        output = case when ss.remaining_tasks = 1 and s.step_type <> 'map'
-            then count_completed_task.output end
-    from pgflow.steps as s
-    where ss.run_id = count_completed_task.run_id
-        and ss.step_slug = count_completed_task.step_slug
-        and ss.status = 'started'
-        and s.flow_slug = ss.flow_slug
-        and s.step_slug = ss.step_slug
-    returning ss.status = 'completed', s.step_type = 'map' into v_completed, v_is_map;
-    if not coalesce(v_completed, false) then
-        return 0;
+    if settle_run.finished_steps <> 0 then
+        perform pgflow.settle_runs(array[settle_run.run_id], array[settle_run.finished_steps]);
     end if;
-    if v_is_map then
-        -- a separate statement, hence a fresh snapshot: the update above may have
-        -- waited for a sibling task's completion; read committed re-checked the
-        -- row after that commit but a subquery in it would still miss the
-        -- sibling's output (tests/python/sql_concurrency/test_races.py)
-        update pgflow.step_states as ss
-        set output = (
-            select pg_catalog.jsonb_agg(t.output order by t.task_index)
-            from pgflow.step_tasks as t
-            where t.run_id = ss.run_id and t.step_slug = ss.step_slug
-        )
-        where ss.run_id = count_completed_task.run_id
-            and ss.step_slug = count_completed_task.step_slug;
-    end if;
-    return 1 + pgflow.start_ready_steps(
-        count_completed_task.run_id,
-        pgflow.release_dependents(
-            count_completed_task.run_id, count_completed_task.flow_slug, count_completed_task.step_slug
-        )
-    );
 end;
 $$;

@@ -22,6 +22,7 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_now timestamptz := pgflow.now();

@@ -14,23 +14,32 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_task pgflow.step_tasks;
 begin
-    perform pgflow.check_attempt(complete_task.attempt, complete_task.run_id, complete_task.step_slug);
-    v_task := pgflow.record_completion(
-        complete_task.run_id, complete_task.step_slug, coalesce(complete_task.task_index, 0),
-        coalesce(complete_task.output, 'null'::jsonb)
+    -- one completion path for one task and for many: a batch of one
+    perform pgflow.complete_tasks(
+        array[complete_task.run_id], array[complete_task.step_slug], array[complete_task.output],
+        array[complete_task.task_index], array[complete_task.attempt]
     );
+    select t.* into v_task from pgflow.step_tasks as t
+    where t.run_id = complete_task.run_id
+        and t.step_slug = complete_task.step_slug
+        and t.task_index = coalesce(complete_task.task_index, 0);
     return v_task;
 end;
 $$;
 
--- Completes many tasks in one transaction: one commit for the whole batch is
--- how a queue beats one-commit-per-task. Items are applied in a fixed order
--- (run, step, task) so concurrent batches lock rows in the same order.
--- Returns how many tasks changed state.
+-- Completes many tasks in one transaction with a fixed number of statements,
+-- whatever the batch size: one commit and one pass per table for the whole
+-- batch is how a queue beats one-commit-per-task. Returns how many tasks
+-- changed state.
+--
+-- Rows are locked in key order, table by table, in the order every transition
+-- follows (runs, step_tasks, step_states, runs again), so concurrent batches
+-- cannot deadlock; the statement after a lock sees the latest committed rows.
 create function pgflow.complete_tasks(
     run_ids uuid[],
     step_slugs text[],
@@ -43,11 +52,29 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
-    v_item record;
-    v_changed integer := 0;
     v_count integer := cardinality(complete_tasks.run_ids);
+    v_now timestamptz := pgflow.now();
+    v_bad record;
+    -- the batch, deduplicated and sorted by task key
+    v_run_ids uuid[];
+    v_step_slugs text[];
+    v_task_indexes integer[];
+    v_outputs jsonb[];
+    -- the steps whose last task this batch completed and that have dependents
+    v_done_runs uuid[];
+    v_done_flows text[];
+    v_done_steps text[];
+    v_changed integer;
+    v_missing record;
+    v_ready record;
+    v_map_runs uuid[];
+    v_map_steps text[];
+    -- per run, how many of its steps finished (a run may appear more than once)
+    v_settle_runs uuid[];
+    v_settle_counts integer[];
 begin
     if cardinality(complete_tasks.step_slugs) is distinct from v_count
         or cardinality(complete_tasks.outputs) is distinct from v_count
@@ -57,113 +84,170 @@ begin
             errcode = 'PF009',
             message = 'complete_tasks needs arrays of equal length (run_ids, step_slugs, outputs, task_indexes, attempts)';
     end if;
-    for v_item in
-        select i.run_id, i.step_slug, coalesce(i.task_index, 0) as task_index, i.output
+    if coalesce(v_count, 0) = 0 then
+        return 0;
+    end if;
+    select a.attempt, a.run_id, a.step_slug into v_bad
+    from unnest(complete_tasks.attempts, complete_tasks.run_ids, complete_tasks.step_slugs)
+        as a (attempt, run_id, step_slug)
+    where a.attempt < 1
+    limit 1;
+    if found then
+        perform pgflow.check_attempt(v_bad.attempt, v_bad.run_id, v_bad.step_slug);
+    end if;
+
+    -- a task named twice keeps its first output
+    select array_agg(i.run_id), array_agg(i.step_slug), array_agg(i.task_index), array_agg(i.output)
+    into v_run_ids, v_step_slugs, v_task_indexes, v_outputs
+    from (
+        select distinct on (i.run_id, i.step_slug, coalesce(i.task_index, 0))
+            i.run_id, i.step_slug, coalesce(i.task_index, 0) as task_index,
+            coalesce(i.output, 'null'::jsonb) as output
         from unnest(
             complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.outputs,
-            coalesce(complete_tasks.task_indexes, array_fill(0, array[v_count]))
-        ) as i (run_id, step_slug, output, task_index)
-        order by i.run_id, i.step_slug, coalesce(i.task_index, 0)
-    loop
-        if (pgflow.record_completion(
-                v_item.run_id, v_item.step_slug, v_item.task_index,
-                coalesce(v_item.output, 'null'::jsonb), true
-            )).status = 'completed' then
-            v_changed := v_changed + 1;
-        end if;
-    end loop;
-    return v_changed;
-end;
-$$;
+            coalesce(complete_tasks.task_indexes, array_fill(null::integer, array[v_count]))
+        ) with ordinality as i (run_id, step_slug, output, task_index, position)
+        order by i.run_id, i.step_slug, coalesce(i.task_index, 0), i.position
+    ) as i;
 
--- The shared completion path. With only_if_changed, returns a row whose
--- status is 'completed' only when this call completed the task.
-create function pgflow.record_completion(
-    run_id uuid, step_slug text, task_index integer, output jsonb,
-    only_if_changed boolean default false
-)
-returns pgflow.step_tasks
-language plpgsql
-volatile
-set search_path = ''
-as $$
-declare
-    v_task pgflow.step_tasks;
-begin
     -- key share: completions of one run proceed together; fail and cancel,
-    -- which take the row for update, wait for them (and they for fail/cancel)
-    v_task := pgflow.lock_task(
-        record_completion.run_id, record_completion.step_slug, record_completion.task_index, false
-    );
-    -- no need to read the run's status: a run that is no longer started has
-    -- no unfinished task (fail_run and cancel_run cancel them under the run
-    -- lock this call now shares), so the task's status says it all
-    if v_task.status not in ('queued', 'started') then
-        if record_completion.only_if_changed then
-            v_task.status := 'unchanged';
-        end if;
-        return v_task;
-    end if;
-    update pgflow.step_tasks as t
-    set status = 'completed',
-        output = record_completion.output,
-        completed_at = pgflow.now(),
-        -- a stale attempt completing a task that waits for its retry was never
-        -- re-claimed; it still counts as the attempt that produced the result
-        attempts_count = greatest(t.attempts_count, 1),
-        started_at = coalesce(t.started_at, pgflow.now())
-    where t.run_id = record_completion.run_id
-        and t.step_slug = record_completion.step_slug
-        and t.task_index = record_completion.task_index
-    returning t.* into v_task;
-    perform pgflow.settle_run(
-        record_completion.run_id,
-        pgflow.count_completed_task(
-            record_completion.run_id, v_task.flow_slug, record_completion.step_slug,
-            record_completion.output
-        )
-    );
-    return v_task;
-end;
-$$;
-
--- Takes the run row (for update when the call may end the run, else key
--- share) and then the task row: the lock order every transition follows.
-create function pgflow.lock_task(
-    run_id uuid, step_slug text, task_index integer, exclusive boolean
-)
-returns pgflow.step_tasks
-language plpgsql
-volatile
-set search_path = ''
-as $$
-declare
-    v_task pgflow.step_tasks;
-begin
-    if lock_task.exclusive then
-        perform 1 from pgflow.runs as r where r.run_id = lock_task.run_id for update;
-    else
-        perform 1 from pgflow.runs as r where r.run_id = lock_task.run_id for key share;
-    end if;
-    if not found then
+    -- which take the run for update, wait for them (and they for fail/cancel)
+    select u.run_id into v_missing
+    from (select distinct b.run_id from unnest(v_run_ids) as b (run_id)) as u
+    left join (
+        select r.run_id from pgflow.runs as r
+        where r.run_id = any(v_run_ids)
+        order by r.run_id
+        for key share
+    ) as r on r.run_id = u.run_id
+    where r.run_id is null
+    limit 1;
+    if found then
         raise exception using
             errcode = 'PF010',
-            message = pg_catalog.format('run %s does not exist', lock_task.run_id);
+            message = pg_catalog.format('run %s does not exist', v_missing.run_id);
     end if;
-    select t.* into v_task from pgflow.step_tasks as t
-    where t.run_id = lock_task.run_id
-        and t.step_slug = lock_task.step_slug
-        and t.task_index = lock_task.task_index
-    for update;
-    if not found then
+
+    select b.run_id, b.step_slug, b.task_index into v_missing
+    from unnest(v_run_ids, v_step_slugs, v_task_indexes) as b (run_id, step_slug, task_index)
+    left join (
+        select t.run_id, t.step_slug, t.task_index
+        from pgflow.step_tasks as t
+        join unnest(v_run_ids, v_step_slugs, v_task_indexes) as k (run_id, step_slug, task_index)
+            on t.run_id = k.run_id and t.step_slug = k.step_slug and t.task_index = k.task_index
+        order by t.run_id, t.step_slug, t.task_index
+        for update of t
+    ) as t on t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index
+    where t.run_id is null
+    limit 1;
+    if found then
         raise exception using
             errcode = 'PF004',
             message = pg_catalog.format(
                 'task %s of step %L in run %s does not exist',
-                lock_task.task_index, lock_task.step_slug, lock_task.run_id
+                v_missing.task_index, v_missing.step_slug, v_missing.run_id
             );
     end if;
-    return v_task;
+
+    -- the steps of these tasks, in key order, before the statement that counts them
+    perform 1 from pgflow.step_states as ss
+    where (ss.run_id, ss.step_slug) in (
+        select b.run_id, b.step_slug from unnest(v_run_ids, v_step_slugs) as b (run_id, step_slug)
+    )
+    order by ss.run_id, ss.step_slug
+    for no key update;
+
+    -- Only unfinished tasks change. No need to read the run's status: a run
+    -- that is no longer started has no unfinished task (fail_run and
+    -- cancel_run cancel them under the run lock this call now shares).
+    with completed as (
+        update pgflow.step_tasks as t
+        set status = 'completed',
+            output = b.output,
+            completed_at = v_now,
+            -- a stale attempt completing a task that waits for its retry was
+            -- never re-claimed; it still counts as the attempt that produced it
+            attempts_count = greatest(t.attempts_count, 1),
+            started_at = coalesce(t.started_at, v_now)
+        from unnest(v_run_ids, v_step_slugs, v_task_indexes, v_outputs)
+            as b (run_id, step_slug, task_index, output)
+        where t.run_id = b.run_id
+            and t.step_slug = b.step_slug
+            and t.task_index = b.task_index
+            and t.status in ('queued', 'started')
+        returning t.run_id, t.step_slug, t.output
+    ),
+    per_step as (
+        select c.run_id, c.step_slug, count(*)::integer as tasks,
+            (array_agg(c.output))[1] as output
+        from completed as c
+        group by c.run_id, c.step_slug
+    ),
+    counted as (
+        update pgflow.step_states as ss
+        set remaining_tasks = ss.remaining_tasks - p.tasks,
+            status = case when ss.remaining_tasks = p.tasks then 'completed' else ss.status end,
+            completed_at = case when ss.remaining_tasks = p.tasks then v_now end,
+            output = case when ss.remaining_tasks = p.tasks and s.step_type <> 'map' then p.output end
+        from per_step as p, pgflow.steps as s
+        where ss.run_id = p.run_id
+            and ss.step_slug = p.step_slug
+            and ss.status = 'started'
+            and s.flow_slug = ss.flow_slug
+            and s.step_slug = ss.step_slug
+        returning ss.run_id, ss.flow_slug, ss.step_slug, ss.status = 'completed' as done,
+            s.step_type = 'map' as is_map,
+            exists (
+                select 1 from pgflow.deps as d
+                where d.flow_slug = ss.flow_slug and d.dep_slug = ss.step_slug
+            ) as has_dependents
+    )
+    select (select coalesce(sum(p.tasks), 0)::integer from per_step as p),
+        array_agg(c.run_id order by c.run_id) filter (where c.done),
+        array_agg(c.run_id order by c.run_id, c.step_slug) filter (where c.done and c.has_dependents),
+        array_agg(c.flow_slug order by c.run_id, c.step_slug) filter (where c.done and c.has_dependents),
+        array_agg(c.step_slug order by c.run_id, c.step_slug) filter (where c.done and c.has_dependents),
+        array_agg(c.run_id) filter (where c.done and c.is_map),
+        array_agg(c.step_slug) filter (where c.done and c.is_map)
+    into v_changed, v_settle_runs, v_done_runs, v_done_flows, v_done_steps, v_map_runs, v_map_steps
+    from counted as c;
+
+    if v_settle_runs is null then
+        return v_changed;
+    end if;
+
+    -- A map step's output is the array of its task outputs in element order,
+    -- read by a statement after the step lock: a sibling task completed by a
+    -- concurrent batch is then committed and visible
+    -- (tests/python/sql_concurrency/test_races.py).
+    if v_map_runs is not null then
+        update pgflow.step_states as ss
+        set output = (
+            select pg_catalog.jsonb_agg(t.output order by t.task_index)
+            from pgflow.step_tasks as t
+            where t.run_id = ss.run_id and t.step_slug = ss.step_slug
+        )
+        from unnest(v_map_runs, v_map_steps) as d (run_id, step_slug)
+        where ss.run_id = d.run_id and ss.step_slug = d.step_slug;
+    end if;
+
+    -- each completed step counts once against its run, and so does each step
+    -- that finished at once when its dependents were released
+    v_settle_counts := array_fill(1, array[cardinality(v_settle_runs)]);
+    if v_done_runs is not null then
+        for v_ready in
+            select r.run_id, r.ready
+            from pgflow.release_dependents_of(v_done_runs, v_done_flows, v_done_steps) as r
+            where cardinality(r.ready) > 0
+            order by r.run_id
+        loop
+            v_settle_runs := v_settle_runs || v_ready.run_id;
+            v_settle_counts := v_settle_counts
+                || pgflow.start_ready_steps(v_ready.run_id, v_ready.ready);
+        end loop;
+    end if;
+    perform pgflow.settle_runs(v_settle_runs, v_settle_counts);
+    return v_changed;
 end;
 $$;
 

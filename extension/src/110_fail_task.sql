@@ -14,16 +14,14 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_task pgflow.step_tasks;
     v_delay integer;
 begin
     perform pgflow.check_attempt(fail_task.attempt, fail_task.run_id, fail_task.step_slug);
-    -- for update: a failure may end the run, which must not race completions
-    v_task := pgflow.lock_task(
-        fail_task.run_id, fail_task.step_slug, coalesce(fail_task.task_index, 0), true
-    );
+    v_task := pgflow.lock_task(fail_task.run_id, fail_task.step_slug, coalesce(fail_task.task_index, 0));
     -- a started task implies a started run: ending a run cancels its tasks
     if v_task.status <> 'started'
         or fail_task.attempt <> v_task.attempts_count then
@@ -111,6 +109,41 @@ begin
                 v_task.run_id, v_task.flow_slug, v_task.step_slug, 'retries_exhausted', v_message
             )
         );
+    end if;
+    return v_task;
+end;
+$$;
+
+-- Takes the run row for update (a failure may end the run, which must not
+-- race completions: they hold it for key share) and then the task row: the
+-- lock order every transition follows.
+create function pgflow.lock_task(run_id uuid, step_slug text, task_index integer)
+returns pgflow.step_tasks
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_task pgflow.step_tasks;
+begin
+    perform 1 from pgflow.runs as r where r.run_id = lock_task.run_id for update;
+    if not found then
+        raise exception using
+            errcode = 'PF010',
+            message = pg_catalog.format('run %s does not exist', lock_task.run_id);
+    end if;
+    select t.* into v_task from pgflow.step_tasks as t
+    where t.run_id = lock_task.run_id
+        and t.step_slug = lock_task.step_slug
+        and t.task_index = lock_task.task_index
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'PF004',
+            message = pg_catalog.format(
+                'task %s of step %L in run %s does not exist',
+                lock_task.task_index, lock_task.step_slug, lock_task.run_id
+            );
     end if;
     return v_task;
 end;

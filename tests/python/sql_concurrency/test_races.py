@@ -526,3 +526,83 @@ def test_stale_and_current_holders_completing_together_count_once(
             scalar(conn, "select remaining_steps from pgflow.runs where run_id = %s", (run_id,))
             == 1
         )
+
+
+# --- complete_tasks batches spanning the same runs, listed in opposite orders ---------
+# A batch locks rows table by table in key order: two batches sharing several
+# runs must neither deadlock nor lose a count.
+
+RUNS = 4
+
+
+def complete_batch(tasks: list[tuple[Any, str, int]]) -> Call:
+    """complete_tasks for (run_id, step_slug, task_index) items; output = task_index."""
+
+    def call(c: psycopg.Connection[TupleRow]) -> Any:
+        return scalar(
+            c,
+            "select pgflow.complete_tasks(%s, %s, %s, %s)",
+            (
+                [t[0] for t in tasks],
+                [t[1] for t in tasks],
+                [Jsonb(t[2]) for t in tasks],
+                [t[2] for t in tasks],
+            ),
+        )
+
+    return call
+
+
+def test_batches_sharing_map_steps_of_several_runs_count_each_task_once(
+    conn: psycopg.Connection[TupleRow], connect: Connect, sql_flow: SqlFlow
+) -> None:
+    sql_flow("batch_maps", [("each", [], {"step_type": "map"}), ("after", ["each"], {})])
+    for _ in range(REPEAT):
+        runs = [
+            scalar(conn, "select run_id from pgflow.start_flow('batch_maps', '[0, 1, 2, 3]')")
+            for _ in range(RUNS)
+        ]
+        claim_all(conn, "batch_maps")
+        low = [(run_id, "each", i) for run_id in runs for i in (0, 1)]
+        high = [(run_id, "each", i) for run_id in reversed(runs) for i in (3, 2)]
+        assert released_together(connect, [complete_batch(low), complete_batch(high)]) == [
+            2 * RUNS,
+            2 * RUNS,
+        ]
+        states = conn.execute(
+            "select ss.status, ss.output, ss.remaining_tasks,"
+            " (select count(*) from pgflow.step_tasks as t"
+            "  where t.run_id = ss.run_id and t.step_slug = 'after'),"
+            " (select r.remaining_steps from pgflow.runs as r where r.run_id = ss.run_id)"
+            " from pgflow.step_states as ss"
+            " where ss.run_id = any(%s) and ss.step_slug = 'each'",
+            (runs,),
+        ).fetchall()
+        assert states == [("completed", [0, 1, 2, 3], 0, 1, 1)] * RUNS, (
+            "each map step completed once, in element order, and started its dependent once"
+        )
+
+
+def test_batches_completing_the_last_leaves_of_several_runs_complete_each_run_once(
+    conn: psycopg.Connection[TupleRow], connect: Connect, sql_flow: SqlFlow
+) -> None:
+    sql_flow("batch_leaves", [("left", [], {}), ("right", [], {})])
+    for _ in range(REPEAT):
+        runs = [
+            scalar(conn, "select run_id from pgflow.start_flow('batch_leaves', '{}')")
+            for _ in range(RUNS)
+        ]
+        claim_all(conn, "batch_leaves")
+        lefts = [(run_id, "left", 0) for run_id in runs]
+        rights = [(run_id, "right", 0) for run_id in reversed(runs)]
+        assert released_together(connect, [complete_batch(lefts), complete_batch(rights)]) == [
+            RUNS,
+            RUNS,
+        ]
+        finished = conn.execute(
+            "select status, output, remaining_steps from pgflow.runs where run_id = any(%s)",
+            (runs,),
+        ).fetchall()
+        assert finished == [("completed", {"left": 0, "right": 0}, 0)] * RUNS, (
+            "every run completed once, its output holding both leaves"
+        )
