@@ -360,9 +360,10 @@ $$;
 -- Counts finished steps against their runs (parallel arrays; a run may
 -- appear more than once) and completes the runs that have none left: a run's
 -- output is the object of its completed leaf steps' outputs. The one place a
--- runs row is updated on the happy path, always last.
+-- runs row is updated on the happy path, always last. Returns how many runs
+-- it completed.
 create function pgflow.settle_runs(run_ids uuid[], finished_steps integer[])
-returns void
+returns integer
 language plpgsql
 volatile
 set search_path = ''
@@ -410,6 +411,7 @@ begin
         where s.status = 'completed'
     )
     select count(*)::integer into v_completed from notified;
+    return v_completed;
 end;
 $$;
 
