@@ -23,6 +23,11 @@ volatile
 security definer
 set search_path = ''
 set plan_cache_mode = force_generic_plan
+-- the queue's head must be read in visible_at order through the partial index,
+-- whatever the statistics say: a bitmap or sequential scan (the planner's pick
+-- on a young, unanalyzed table) re-reads every queued and dead entry per claim
+set enable_bitmapscan = off
+set enable_seqscan = off
 as $$
 declare
     v_now timestamptz := pgflow.now();

@@ -69,6 +69,12 @@ declare
     v_done_steps text[];
     v_changed integer;
     v_missing record;
+    v_found integer;
+    -- the tasks of the batch that are still unfinished
+    v_open_runs uuid[];
+    v_open_steps text[];
+    v_open_indexes integer[];
+    v_open_outputs jsonb[];
     v_ready record;
     v_map_runs uuid[];
     v_map_steps text[];
@@ -128,19 +134,35 @@ begin
             message = pg_catalog.format('run %s does not exist', v_missing.run_id);
     end if;
 
-    select b.run_id, b.step_slug, b.task_index into v_missing
-    from unnest(v_run_ids, v_step_slugs, v_task_indexes) as b (run_id, step_slug, task_index)
+    -- The tasks, in key order. Only the unfinished ones change; no need to
+    -- read the run's status: a run that is no longer started has no
+    -- unfinished task (fail_run and cancel_run cancel them under the run lock
+    -- this call now shares). The statements below join on primary keys only,
+    -- so no plan can wander into the queue's partial indexes.
+    select count(t.run_id)::integer,
+        array_agg(b.run_id) filter (where t.status in ('queued', 'started')),
+        array_agg(b.step_slug) filter (where t.status in ('queued', 'started')),
+        array_agg(b.task_index) filter (where t.status in ('queued', 'started')),
+        array_agg(b.output) filter (where t.status in ('queued', 'started'))
+    into v_found, v_open_runs, v_open_steps, v_open_indexes, v_open_outputs
+    from unnest(v_run_ids, v_step_slugs, v_task_indexes, v_outputs)
+        as b (run_id, step_slug, task_index, output)
     left join (
-        select t.run_id, t.step_slug, t.task_index
+        select t.run_id, t.step_slug, t.task_index, t.status
         from pgflow.step_tasks as t
         join unnest(v_run_ids, v_step_slugs, v_task_indexes) as k (run_id, step_slug, task_index)
             on t.run_id = k.run_id and t.step_slug = k.step_slug and t.task_index = k.task_index
         order by t.run_id, t.step_slug, t.task_index
         for update of t
-    ) as t on t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index
-    where t.run_id is null
-    limit 1;
-    if found then
+    ) as t on t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index;
+    if v_found < cardinality(v_run_ids) then
+        select b.run_id, b.step_slug, b.task_index into v_missing
+        from unnest(v_run_ids, v_step_slugs, v_task_indexes) as b (run_id, step_slug, task_index)
+        where not exists (
+            select 1 from pgflow.step_tasks as t
+            where t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index
+        )
+        limit 1;
         raise exception using
             errcode = 'PF004',
             message = pg_catalog.format(
@@ -148,18 +170,18 @@ begin
                 v_missing.task_index, v_missing.step_slug, v_missing.run_id
             );
     end if;
+    if v_open_runs is null then
+        return 0;
+    end if;
 
     -- the steps of these tasks, in key order, before the statement that counts them
     perform 1 from pgflow.step_states as ss
     where (ss.run_id, ss.step_slug) in (
-        select b.run_id, b.step_slug from unnest(v_run_ids, v_step_slugs) as b (run_id, step_slug)
+        select b.run_id, b.step_slug from unnest(v_open_runs, v_open_steps) as b (run_id, step_slug)
     )
     order by ss.run_id, ss.step_slug
     for no key update;
 
-    -- Only unfinished tasks change. No need to read the run's status: a run
-    -- that is no longer started has no unfinished task (fail_run and
-    -- cancel_run cancel them under the run lock this call now shares).
     with completed as (
         update pgflow.step_tasks as t
         set status = 'completed',
@@ -169,12 +191,11 @@ begin
             -- never re-claimed; it still counts as the attempt that produced it
             attempts_count = greatest(t.attempts_count, 1),
             started_at = coalesce(t.started_at, v_now)
-        from unnest(v_run_ids, v_step_slugs, v_task_indexes, v_outputs)
+        from unnest(v_open_runs, v_open_steps, v_open_indexes, v_open_outputs)
             as b (run_id, step_slug, task_index, output)
         where t.run_id = b.run_id
             and t.step_slug = b.step_slug
             and t.task_index = b.task_index
-            and t.status in ('queued', 'started')
         returning t.run_id, t.step_slug, t.output
     ),
     per_step as (
