@@ -22,6 +22,11 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- every lookup here is a key lookup; a generic plan made while the tables were
+-- small must not keep scanning or hashing them as they grow during a large deploy
+set enable_seqscan = off
+set enable_hashjoin = off
+set enable_mergejoin = off
 as $$
 declare
     v_flow pgflow.flows;
@@ -58,12 +63,14 @@ begin
         add_step.run_if, add_step.run_unless, v_when_unmet, v_when_exhausted
     );
 
+    -- a scalar subquery, not "not exists": it stays one key lookup per dependency,
+    -- where an anti join may read every step of the flow
     select array_agg(d.slug order by d.ord) into v_bad
     from unnest(v_deps) with ordinality as d (slug, ord)
-    where not exists (
-        select 1 from pgflow.steps as s
+    where (
+        select s.step_index from pgflow.steps as s
         where s.flow_slug = add_step.flow_slug and s.step_slug = d.slug
-    );
+    ) is null;
     if v_bad is not null then
         raise exception using
             errcode = 'PF003',
@@ -148,7 +155,7 @@ begin
         add_step.flow_slug,
         add_step.step_slug,
         (select coalesce(max(s2.step_index) + 1, 0) from pgflow.steps as s2
-         where s2.flow_slug = add_step.flow_slug),
+         where s2.flow_slug = add_step.flow_slug and s2.step_index >= 0),
         v_step_type,
         cardinality(v_deps),
         coalesce(add_step.max_attempts, v_flow.max_attempts),
