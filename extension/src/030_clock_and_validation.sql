@@ -103,3 +103,34 @@ begin
     end if;
 end;
 $$;
+
+-- The errors for a run or a task a call names but that does not exist, worded
+-- once for every entry point that can raise them.
+create function pgflow.raise_unknown_run(run_id uuid)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+    raise exception using
+        errcode = 'PF010',
+        message = pg_catalog.format('run %s does not exist', raise_unknown_run.run_id);
+end;
+$$;
+
+create function pgflow.raise_unknown_task(run_id uuid, step_slug text, task_index integer)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+    raise exception using
+        errcode = 'PF004',
+        message = pg_catalog.format(
+            'task %s of step %L in run %s does not exist',
+            raise_unknown_task.task_index, raise_unknown_task.step_slug, raise_unknown_task.run_id
+        );
+end;
+$$;

@@ -129,9 +129,7 @@ begin
     where r.run_id is null
     limit 1;
     if found then
-        raise exception using
-            errcode = 'PF010',
-            message = pg_catalog.format('run %s does not exist', v_missing.run_id);
+        perform pgflow.raise_unknown_run(v_missing.run_id);
     end if;
 
     -- The tasks, in key order. Only the unfinished ones change; no need to
@@ -163,12 +161,7 @@ begin
             where t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index
         )
         limit 1;
-        raise exception using
-            errcode = 'PF004',
-            message = pg_catalog.format(
-                'task %s of step %L in run %s does not exist',
-                v_missing.task_index, v_missing.step_slug, v_missing.run_id
-            );
+        perform pgflow.raise_unknown_task(v_missing.run_id, v_missing.step_slug, v_missing.task_index);
     end if;
     if v_open_runs is null then
         return 0;

@@ -128,9 +128,7 @@ declare
 begin
     perform 1 from pgflow.runs as r where r.run_id = lock_task.run_id for update;
     if not found then
-        raise exception using
-            errcode = 'PF010',
-            message = pg_catalog.format('run %s does not exist', lock_task.run_id);
+        perform pgflow.raise_unknown_run(lock_task.run_id);
     end if;
     select t.* into v_task from pgflow.step_tasks as t
     where t.run_id = lock_task.run_id
@@ -138,12 +136,7 @@ begin
         and t.task_index = lock_task.task_index
     for update;
     if not found then
-        raise exception using
-            errcode = 'PF004',
-            message = pg_catalog.format(
-                'task %s of step %L in run %s does not exist',
-                lock_task.task_index, lock_task.step_slug, lock_task.run_id
-            );
+        perform pgflow.raise_unknown_task(lock_task.run_id, lock_task.step_slug, lock_task.task_index);
     end if;
     return v_task;
 end;

@@ -13,9 +13,7 @@ declare
 begin
     select r.* into v_run from pgflow.runs as r where r.run_id = cancel_run.run_id for update;
     if not found then
-        raise exception using
-            errcode = 'PF010',
-            message = pg_catalog.format('run %s does not exist', cancel_run.run_id);
+        perform pgflow.raise_unknown_run(cancel_run.run_id);
     end if;
     if v_run.status <> 'started' then
         return v_run;
