@@ -135,8 +135,10 @@ create table pgflow.step_tasks (
 -- the queue: only unfinished tasks are indexed, so finished history never slows claims
 create index step_tasks_claimable_idx on pgflow.step_tasks (visible_at)
 where status in ('queued', 'started');
--- leases that may have expired
-create index step_tasks_leased_idx on pgflow.step_tasks (visible_at) where status = 'started';
+-- leases on a last attempt, which claim_tasks fails when they expire; only
+-- those: a claim that is not a task's last attempt updates one index less
+create index step_tasks_leased_idx on pgflow.step_tasks (visible_at)
+where status = 'started' and attempts_count >= max_attempts;
 
 comment on table pgflow.step_tasks is
 'The queue and the attempt history: queued -> started -> completed | failed | cancelled.';
