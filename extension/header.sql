@@ -26,4 +26,7 @@
 -- Plans: the entry points a worker calls per batch set plan_cache_mode =
 -- force_generic_plan. Their statements take arrays and parameters whose custom
 -- plans cost more to make than to run (measured: complete_tasks of one task
--- fell from 3.0 to 1.2 ms); the generic plans use the same indexes.
+-- fell from 3.0 to 1.2 ms). A generic plan is made once per session, perhaps
+-- while the tables are still empty and unanalyzed, when a sequential scan looks
+-- free; every statement here is a key lookup, so these functions also set
+-- enable_seqscan = off (claim_tasks and add_step say what else they need).

@@ -12,6 +12,7 @@ volatile
 security definer
 set search_path = ''
 set plan_cache_mode = force_generic_plan
+set enable_seqscan = off
 as $$
 declare
     v_run pgflow.runs;

@@ -15,6 +15,7 @@ volatile
 security definer
 set search_path = ''
 set plan_cache_mode = force_generic_plan
+set enable_seqscan = off
 as $$
 declare
     v_task pgflow.step_tasks;
@@ -53,6 +54,7 @@ volatile
 security definer
 set search_path = ''
 set plan_cache_mode = force_generic_plan
+set enable_seqscan = off
 as $$
 declare
     v_count integer := cardinality(complete_tasks.run_ids);
