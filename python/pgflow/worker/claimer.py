@@ -30,6 +30,9 @@ log = logging.getLogger("pgflow.worker")
 _MIN_SLEEP = 0.01
 """Margin after an announced visibility time, so the task is visible when we claim."""
 
+_FILL_WAIT = 0.002
+"""How long a claim with a backlog waits for busy handler slots to fill its batch."""
+
 
 class ClaimLoop:
     """Claims tasks and hands them to ``submit``; runs on the caller's thread."""
@@ -112,6 +115,8 @@ class ClaimLoop:
                     log.warning("next_task_visible_at failed: %s", error)
             now = time.monotonic()
             if free > 0 and (self._work_hint or now >= next_poll):
+                if self._work_hint and free < self._batch_size:
+                    free = self._fill_batch(free)
                 self._work_hint = False
                 wanted = min(free, self._batch_size)
                 try:
@@ -134,6 +139,27 @@ class ClaimLoop:
                     continue
             timeout = max(0.0, next_poll - time.monotonic()) if free > 0 else None
             self._wake.wait(timeout if timeout is not None else self._poll_interval)
+
+    def _fill_batch(self, free: int) -> int:
+        """With a backlog, give running handlers up to ``_FILL_WAIT`` to free more slots.
+
+        One claim of a full batch costs the database about what a claim of one
+        task does; claiming each slot as it frees would cost a claim per task.
+        """
+        deadline = time.monotonic() + _FILL_WAIT
+        while free < self._batch_size and not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._wake.clear()
+            more = self._free_slots()
+            if more == free:
+                self._wake.wait(remaining)
+                more = self._free_slots()
+            if more == free and time.monotonic() >= deadline:
+                break
+            free = more
+        return free
 
     def _claim(self, wanted: int) -> int:
         params = {
