@@ -135,7 +135,13 @@ class Results:
         ratio(
             "table growth: SQL path with old tasks vs empty",
             "growth.single.c1.tasks_per_s",
-            "sql.single.c1.tasks_per_s",
+            "growth.empty.single.c1.tasks_per_s",
+            0.9,
+        )
+        ratio(
+            "table growth: batch API with old tasks vs empty",
+            "growth.batch.c1.tasks_per_s",
+            "growth.empty.batch.c1.tasks_per_s",
             0.9,
         )
         at_most("definition deploy, largest size", "defs.deploy_s.max", 5, "s")
