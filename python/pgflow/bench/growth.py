@@ -40,8 +40,12 @@ def fill(url: str, tasks: int) -> float:
     seed = min(SEED_RUNS, tasks)
     start_runs(url, BenchSingle.slug, seed, timed=0)
     drain(url, connections=1, total=seed, batch=100, mode="batch")
-    copies = max(0, tasks // seed - 1)
     with connect(url) as conn:
+        # every finished run is a template, the seed's and any measured before
+        finished = conn.execute(
+            "select count(*) from pgflow.runs where status = 'completed'"
+        ).fetchone()[0]  # type: ignore[index]
+        copies = max(0, round(tasks / finished) - 1)
         conn.execute(
             "create unlogged table bench_clone_map as"
             " select r.run_id as old_id, gen_random_uuid() as new_id"
