@@ -45,7 +45,7 @@ def fill(url: str, tasks: int) -> float:
         finished = conn.execute(
             "select count(*) from pgflow.runs where status = 'completed'"
         ).fetchone()[0]  # type: ignore[index]
-        copies = max(0, round(tasks / finished) - 1)
+        copies = max(0, round(tasks / max(finished, 1)) - 1)
         conn.execute(
             "create unlogged table bench_clone_map as"
             " select r.run_id as old_id, gen_random_uuid() as new_id"
