@@ -11,7 +11,7 @@ returns pgflow.flows
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_flow pgflow.flows;

@@ -21,7 +21,7 @@ returns pgflow.steps
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- every lookup here is a key lookup; a generic plan made while the tables were
 -- small must not keep scanning or hashing them as they grow during a large deploy
 set enable_seqscan = off
@@ -42,6 +42,7 @@ declare
     v_cycle text[];
     v_diff text[];
 begin
+    perform pgflow.check_list('deps', add_step.deps);
     -- serialises registrations of one flow (step_index) and waits for start_flow
     select f.* into v_flow
     from pgflow.flows as f
@@ -51,7 +52,8 @@ begin
         raise exception using
             errcode = 'PF002',
             message = pg_catalog.format(
-                'flow %L does not exist (adding step %L)', add_step.flow_slug, add_step.step_slug
+                'flow %s does not exist (adding step %s)',
+                pgflow.clip(add_step.flow_slug), pgflow.clip(add_step.step_slug)
             ),
             hint = 'call pgflow.create_flow first';
     end if;
@@ -76,7 +78,7 @@ begin
             errcode = 'PF003',
             message = pg_catalog.format(
                 'step %L of flow %L depends on unknown step(s): %s',
-                add_step.step_slug, add_step.flow_slug, pg_catalog.array_to_string(v_bad, ', ')
+                add_step.step_slug, add_step.flow_slug, pgflow.clip(pg_catalog.array_to_string(v_bad, ', '))
             ),
             hint = 'add dependencies before the steps that depend on them';
     end if;
@@ -189,10 +191,12 @@ create function pgflow.check_step_options(
 returns void
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_where text := pg_catalog.format('flow %L, step %L', check_step_options.flow_slug, check_step_options.step_slug);
+    v_where text := pg_catalog.format(
+        'flow %s, step %s', pgflow.clip(check_step_options.flow_slug), pgflow.clip(check_step_options.step_slug)
+    );
     v_dup text[];
 begin
     if array_position(check_step_options.deps, null) is not null then
@@ -205,17 +209,17 @@ begin
     from (select u.slug from unnest(check_step_options.deps) as u (slug) group by u.slug having count(*) > 1) as d;
     if v_dup is not null then
         raise exception using errcode = 'PF005',
-            message = pg_catalog.format('duplicate dependency %s (%s)', pg_catalog.array_to_string(v_dup, ', '), v_where);
+            message = pg_catalog.format('duplicate dependency %s (%s)', pgflow.clip(pg_catalog.array_to_string(v_dup, ', ')), v_where);
     end if;
     if check_step_options.step_slug = any(check_step_options.deps) then
         raise exception using errcode = 'PF006',
-            message = pg_catalog.format('step %L of flow %L cannot depend on itself',
-                check_step_options.step_slug, check_step_options.flow_slug);
+            message = pg_catalog.format('step %s cannot depend on itself (%s)',
+                pgflow.clip(check_step_options.step_slug), v_where);
     end if;
     if check_step_options.step_type not in ('single', 'map') then
         raise exception using errcode = 'PF009',
-            message = pg_catalog.format('step_type must be ''single'' or ''map'', got %L (%s)',
-                check_step_options.step_type, v_where);
+            message = pg_catalog.format('step_type must be ''single'' or ''map'', got %s (%s)',
+                pgflow.clip(check_step_options.step_type), v_where);
     end if;
     if check_step_options.step_type = 'map' and cardinality(check_step_options.deps) > 1 then
         raise exception using errcode = 'PF015',
@@ -238,13 +242,13 @@ begin
     end if;
     if check_step_options.when_unmet not in ('fail', 'skip', 'skip-cascade') then
         raise exception using errcode = 'PF009',
-            message = pg_catalog.format('when_unmet must be ''fail'', ''skip'' or ''skip-cascade'', got %L (%s)',
-                check_step_options.when_unmet, v_where);
+            message = pg_catalog.format('when_unmet must be ''fail'', ''skip'' or ''skip-cascade'', got %s (%s)',
+                pgflow.clip(check_step_options.when_unmet), v_where);
     end if;
     if check_step_options.when_exhausted not in ('fail', 'skip', 'skip-cascade') then
         raise exception using errcode = 'PF009',
-            message = pg_catalog.format('when_exhausted must be ''fail'', ''skip'' or ''skip-cascade'', got %L (%s)',
-                check_step_options.when_exhausted, v_where);
+            message = pg_catalog.format('when_exhausted must be ''fail'', ''skip'' or ''skip-cascade'', got %s (%s)',
+                pgflow.clip(check_step_options.when_exhausted), v_where);
     end if;
 end;
 $$;
@@ -257,7 +261,7 @@ create function pgflow.find_cycle(flow_slug text, step_slug text, deps text[])
 returns text[]
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if not exists (

@@ -6,7 +6,7 @@ returns jsonb
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
     select pg_catalog.jsonb_build_object(
         'flow_slug', f.flow_slug,
@@ -45,7 +45,7 @@ returns text
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
     select pg_catalog.encode(
         pg_catalog.sha256(pg_catalog.convert_to(pgflow.flow_shape(flow_shape_hash.flow_slug)::text, 'UTF8')),
@@ -61,7 +61,7 @@ returns void
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_hash text := pgflow.flow_shape_hash(verify_flow.flow_slug);
@@ -71,7 +71,7 @@ begin
     if v_hash is null then
         raise exception using
             errcode = 'PF002',
-            message = pg_catalog.format('flow %L does not exist', verify_flow.flow_slug);
+            message = pg_catalog.format('flow %s does not exist', pgflow.clip(verify_flow.flow_slug));
     end if;
     if v_hash = verify_flow.shape_hash then
         return;
@@ -91,12 +91,12 @@ begin
         message = pg_catalog.format(
             'flow %L in the database does not match this definition (database shape %s, definition %s)',
             verify_flow.flow_slug, pg_catalog.left(v_hash, 12),
-            pg_catalog.left(coalesce(verify_flow.shape_hash, 'null'), 12)
+            pgflow.clip(pg_catalog.left(coalesce(verify_flow.shape_hash, 'null'), 12))
         ),
         detail = pg_catalog.concat_ws(
             '; ',
             'steps only in the database: ' || v_only_db,
-            'steps only in the definition: ' || v_only_given
+            'steps only in the definition: ' || pgflow.clip(v_only_given)
         ),
         hint = 'flows are immutable: register the new shape under a new flow_slug';
 end;
@@ -110,7 +110,7 @@ returns bigint
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_runs bigint;
@@ -119,7 +119,7 @@ begin
         raise exception using
             errcode = 'PF013',
             message = pg_catalog.format(
-                'refusing to drop flow %L: drop_flow is for development only', drop_flow.flow_slug
+                'refusing to drop flow %s: drop_flow is for development only', pgflow.clip(drop_flow.flow_slug)
             ),
             hint = 'run "set pgflow.allow_drop_flow = on" in this session first';
     end if;
@@ -127,7 +127,7 @@ begin
     if not found then
         raise exception using
             errcode = 'PF002',
-            message = pg_catalog.format('flow %L does not exist', drop_flow.flow_slug);
+            message = pg_catalog.format('flow %s does not exist', pgflow.clip(drop_flow.flow_slug));
     end if;
     with dropped as (
         delete from pgflow.runs as r where r.flow_slug = drop_flow.flow_slug returning 1

@@ -10,7 +10,7 @@ create function pgflow.release_dependents_of(run_ids uuid[], flow_slugs text[], 
 returns table (run_id uuid, ready text[])
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     -- in key order first: batches releasing dependents in several runs must
@@ -60,7 +60,7 @@ create function pgflow.release_dependents(run_id uuid, flow_slug text, step_slug
 returns text[]
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return (
@@ -81,7 +81,7 @@ create function pgflow.skip_cascade(
 returns integer
 language sql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
     with recursive downstream (slug) as (
         select skip_cascade.step_slug
@@ -118,7 +118,7 @@ create function pgflow.skip_step(
 returns text[]
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     update pgflow.step_states as ss
@@ -139,7 +139,7 @@ create function pgflow.fail_run(run_id uuid, step_slug text, error_message text)
 returns void
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_now timestamptz := pgflow.now();
@@ -167,7 +167,7 @@ create function pgflow.cancel_unfinished(run_id uuid, at timestamptz)
 returns void
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     update pgflow.step_tasks as t
@@ -183,7 +183,7 @@ create function pgflow.notify_run_finished(run_id uuid, flow_slug text, status t
 returns void
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     perform pg_catalog.pg_notify(
@@ -203,7 +203,7 @@ create function pgflow.step_input(run_id uuid, flow_slug text, step_slug text, r
 returns jsonb
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     return pg_catalog.jsonb_build_object('run', step_input.run_input) || coalesce((
@@ -225,7 +225,7 @@ create function pgflow.start_ready_steps(run_id uuid, ready text[])
 returns integer
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_run pgflow.runs;
@@ -289,7 +289,8 @@ begin
                         pg_catalog.format(
                             'step %L of flow %L: condition unmet (run_if %s, run_unless %s)',
                             v_step.step_slug, v_step.flow_slug,
-                            coalesce(v_step.run_if::text, 'null'), coalesce(v_step.run_unless::text, 'null')
+                            pgflow.clip(coalesce(v_step.run_if::text, 'null')),
+                            pgflow.clip(coalesce(v_step.run_unless::text, 'null'))
                         )
                     );
                     return v_finished;
@@ -366,7 +367,7 @@ create function pgflow.settle_runs(run_ids uuid[], finished_steps integer[])
 returns integer
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_completed integer;
@@ -420,7 +421,7 @@ create function pgflow.settle_run(run_id uuid, finished_steps integer)
 returns void
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if settle_run.finished_steps <> 0 then

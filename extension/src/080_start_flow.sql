@@ -10,7 +10,7 @@ returns pgflow.runs
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 set enable_seqscan = off
 as $$
@@ -33,7 +33,7 @@ begin
     if not found then
         raise exception using
             errcode = 'PF002',
-            message = pg_catalog.format('flow %L does not exist', start_flow.flow_slug),
+            message = pg_catalog.format('flow %s does not exist', pgflow.clip(start_flow.flow_slug)),
             hint = 'register it first (pgflow deploy, or its compiled migration)';
     end if;
 
@@ -94,15 +94,15 @@ create function pgflow.existing_run(run pgflow.runs, flow_slug text)
 returns pgflow.runs
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if (existing_run.run).flow_slug <> existing_run.flow_slug then
         raise exception using
             errcode = 'PF014',
             message = pg_catalog.format(
-                'run %s already exists for flow %L, not for flow %L',
-                (existing_run.run).run_id, (existing_run.run).flow_slug, existing_run.flow_slug
+                'run %s already exists for flow %L, not for flow %s',
+                (existing_run.run).run_id, (existing_run.run).flow_slug, pgflow.clip(existing_run.flow_slug)
             );
     end if;
     return existing_run.run;

@@ -21,7 +21,7 @@ returns table (
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 -- the queue's head must be read in visible_at order through the partial index,
 -- whatever the statistics say: a bitmap or sequential scan (the planner's pick
@@ -36,6 +36,7 @@ begin
     if claim_tasks.worker_id is null then
         raise exception using errcode = 'PF009', message = 'claim_tasks needs a worker_id';
     end if;
+    perform pgflow.check_list('flow_slugs', claim_tasks.flow_slugs);
     if coalesce(claim_tasks.max_tasks, 0) < 1 then
         return;
     end if;
@@ -100,7 +101,7 @@ create function pgflow.expire_task(run_id uuid, step_slug text, task_index integ
 returns void
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_task pgflow.step_tasks;
@@ -138,7 +139,7 @@ returns timestamptz
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
     select t.visible_at
     from pgflow.step_tasks as t

@@ -1,7 +1,11 @@
 -- Records a task's result. Exactly once: a finished task, or a task of a run
--- that is no longer started, is left as it is and returned. A call naming an
--- older attempt is still accepted while the task is unfinished, because its
--- result is valid; the current holder's later call is then the no-op.
+-- that is no longer started, is left as it is. A call naming an older attempt
+-- is still accepted while the task is unfinished, because its result is
+-- valid; the current holder's later call is then the no-op. A call must name
+-- an attempt that was claimed (PF017 otherwise); without an attempt it means
+-- the task's latest claim. Returns the task row when this call completed it;
+-- otherwise only its key and status, so a caller learns nothing of a task it
+-- did not finish (another worker's output, say).
 create function pgflow.complete_task(
     run_id uuid,
     step_slug text,
@@ -13,15 +17,16 @@ returns pgflow.step_tasks
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 set enable_seqscan = off
 as $$
 declare
     v_task pgflow.step_tasks;
+    v_changed integer;
 begin
     -- one completion path for one task and for many: a batch of one
-    perform pgflow.complete_tasks(
+    v_changed := pgflow.complete_tasks(
         array[complete_task.run_id], array[complete_task.step_slug], array[complete_task.output],
         array[complete_task.task_index], array[complete_task.attempt]
     );
@@ -29,6 +34,9 @@ begin
     where t.run_id = complete_task.run_id
         and t.step_slug = complete_task.step_slug
         and t.task_index = coalesce(complete_task.task_index, 0);
+    if v_changed = 0 then
+        return pgflow.task_status_only(v_task);
+    end if;
     return v_task;
 end;
 $$;
@@ -52,7 +60,7 @@ returns integer
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 set enable_seqscan = off
 as $$
@@ -65,6 +73,9 @@ declare
     v_step_slugs text[];
     v_task_indexes integer[];
     v_outputs jsonb[];
+    v_attempts integer[];
+    -- how many tasks of the batch name an attempt that was never claimed
+    v_unclaimed integer;
     -- the steps whose last task this batch completed and that have dependents
     v_done_runs uuid[];
     v_done_flows text[];
@@ -87,10 +98,16 @@ begin
     if cardinality(complete_tasks.step_slugs) is distinct from v_count
         or cardinality(complete_tasks.outputs) is distinct from v_count
         or (complete_tasks.task_indexes is not null and cardinality(complete_tasks.task_indexes) <> v_count)
-        or (complete_tasks.attempts is not null and cardinality(complete_tasks.attempts) <> v_count) then
+        or (complete_tasks.attempts is not null and cardinality(complete_tasks.attempts) <> v_count)
+        or greatest(
+            pg_catalog.array_ndims(complete_tasks.run_ids), pg_catalog.array_ndims(complete_tasks.step_slugs),
+            pg_catalog.array_ndims(complete_tasks.outputs), pg_catalog.array_ndims(complete_tasks.task_indexes),
+            pg_catalog.array_ndims(complete_tasks.attempts)
+        ) > 1 then
         raise exception using
             errcode = 'PF009',
-            message = 'complete_tasks needs arrays of equal length (run_ids, step_slugs, outputs, task_indexes, attempts)';
+            message = 'complete_tasks needs one-dimensional arrays of equal length '
+            || '(run_ids, step_slugs, outputs, task_indexes, attempts)';
     end if;
     if coalesce(v_count, 0) = 0 then
         return 0;
@@ -105,16 +122,18 @@ begin
     end if;
 
     -- a task named twice keeps its first output
-    select array_agg(i.run_id), array_agg(i.step_slug), array_agg(i.task_index), array_agg(i.output)
-    into v_run_ids, v_step_slugs, v_task_indexes, v_outputs
+    select array_agg(i.run_id), array_agg(i.step_slug), array_agg(i.task_index), array_agg(i.output),
+        array_agg(i.attempt)
+    into v_run_ids, v_step_slugs, v_task_indexes, v_outputs, v_attempts
     from (
         select distinct on (i.run_id, i.step_slug, coalesce(i.task_index, 0))
             i.run_id, i.step_slug, coalesce(i.task_index, 0) as task_index,
-            coalesce(i.output, 'null'::jsonb) as output
+            coalesce(i.output, 'null'::jsonb) as output, i.attempt
         from unnest(
             complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.outputs,
-            coalesce(complete_tasks.task_indexes, array_fill(null::integer, array[v_count]))
-        ) with ordinality as i (run_id, step_slug, output, task_index, position)
+            coalesce(complete_tasks.task_indexes, array_fill(null::integer, array[v_count])),
+            coalesce(complete_tasks.attempts, array_fill(null::integer, array[v_count]))
+        ) with ordinality as i (run_id, step_slug, output, task_index, attempt, position)
         order by i.run_id, i.step_slug, coalesce(i.task_index, 0), i.position
     ) as i;
 
@@ -140,15 +159,16 @@ begin
     -- this call now shares). The statements below join on primary keys only,
     -- so no plan can wander into the queue's partial indexes.
     select count(t.run_id)::integer,
+        count(t.run_id) filter (where t.attempts_count = 0 or b.attempt > t.attempts_count)::integer,
         array_agg(b.run_id) filter (where t.status in ('queued', 'started')),
         array_agg(b.step_slug) filter (where t.status in ('queued', 'started')),
         array_agg(b.task_index) filter (where t.status in ('queued', 'started')),
         array_agg(b.output) filter (where t.status in ('queued', 'started'))
-    into v_found, v_open_runs, v_open_steps, v_open_indexes, v_open_outputs
-    from unnest(v_run_ids, v_step_slugs, v_task_indexes, v_outputs)
-        as b (run_id, step_slug, task_index, output)
+    into v_found, v_unclaimed, v_open_runs, v_open_steps, v_open_indexes, v_open_outputs
+    from unnest(v_run_ids, v_step_slugs, v_task_indexes, v_outputs, v_attempts)
+        as b (run_id, step_slug, task_index, output, attempt)
     left join (
-        select t.run_id, t.step_slug, t.task_index, t.status
+        select t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count
         from pgflow.step_tasks as t
         join unnest(v_run_ids, v_step_slugs, v_task_indexes) as k (run_id, step_slug, task_index)
             on t.run_id = k.run_id and t.step_slug = k.step_slug and t.task_index = k.task_index
@@ -164,6 +184,20 @@ begin
         )
         limit 1;
         perform pgflow.raise_unknown_task(v_missing.run_id, v_missing.step_slug, v_missing.task_index);
+    end if;
+    if v_unclaimed > 0 then
+        -- nothing has changed yet: the whole batch is refused
+        select b.run_id, b.step_slug, b.task_index, b.attempt, t.attempts_count into v_missing
+        from unnest(v_run_ids, v_step_slugs, v_task_indexes, v_attempts)
+            as b (run_id, step_slug, task_index, attempt)
+        join pgflow.step_tasks as t
+            on t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index
+        where t.attempts_count = 0 or b.attempt > t.attempts_count
+        limit 1;
+        perform pgflow.raise_unclaimed_attempt(
+            v_missing.run_id, v_missing.step_slug, v_missing.task_index, v_missing.attempt,
+            v_missing.attempts_count
+        );
     end if;
     if v_open_runs is null then
         return 0;
@@ -272,15 +306,15 @@ create function pgflow.check_attempt(attempt integer, run_id uuid, step_slug tex
 returns void
 language plpgsql
 immutable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if check_attempt.attempt is not null and check_attempt.attempt < 1 then
         raise exception using
             errcode = 'PF009',
             message = pg_catalog.format(
-                'attempt must be at least 1, got %s (run %s, step %L)',
-                check_attempt.attempt, check_attempt.run_id, check_attempt.step_slug
+                'attempt must be at least 1, got %s (run %s, step %s)',
+                check_attempt.attempt, check_attempt.run_id, pgflow.clip(check_attempt.step_slug)
             );
     end if;
 end;

@@ -1,7 +1,10 @@
 -- Records a failed attempt. Before max_attempts the task is queued again after
 -- an exponential backoff; on the last attempt the step's when_exhausted policy
 -- applies. Only the current holder can fail a task: a call naming another
--- attempt, or for a task that is not started, is stale and ignored.
+-- attempt, or for a task that is not started, is stale and ignored (and
+-- returns only the task's key and status). Like complete_task, it must name
+-- an attempt that was claimed (PF017); without one it means the latest claim.
+-- The stored message is cut at 65,536 characters.
 create function pgflow.fail_task(
     run_id uuid,
     step_slug text,
@@ -13,20 +16,26 @@ returns pgflow.step_tasks
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 set enable_seqscan = off
 as $$
 declare
     v_task pgflow.step_tasks;
     v_delay integer;
+    v_error text := pg_catalog.left(fail_task.error_message, 65536);
 begin
     perform pgflow.check_attempt(fail_task.attempt, fail_task.run_id, fail_task.step_slug);
     v_task := pgflow.lock_task(fail_task.run_id, fail_task.step_slug, coalesce(fail_task.task_index, 0));
+    if v_task.attempts_count = 0 or fail_task.attempt > v_task.attempts_count then
+        perform pgflow.raise_unclaimed_attempt(
+            v_task.run_id, v_task.step_slug, v_task.task_index, fail_task.attempt, v_task.attempts_count
+        );
+    end if;
     -- a started task implies a started run: ending a run cancels its tasks
     if v_task.status <> 'started'
         or fail_task.attempt <> v_task.attempts_count then
-        return v_task;
+        return pgflow.task_status_only(v_task);
     end if;
 
     if v_task.attempts_count < v_task.max_attempts then
@@ -35,7 +44,7 @@ begin
         where s.flow_slug = v_task.flow_slug and s.step_slug = v_task.step_slug;
         update pgflow.step_tasks as t
         set status = 'queued',
-            error_message = fail_task.error_message,
+            error_message = v_error,
             claimed_by = null,
             visible_at = pgflow.now() + pg_catalog.make_interval(secs => v_delay)
         where t.run_id = v_task.run_id
@@ -48,7 +57,7 @@ begin
         return v_task;
     end if;
 
-    return pgflow.exhaust_task(v_task, fail_task.error_message);
+    return pgflow.exhaust_task(v_task, v_error);
 end;
 $$;
 
@@ -60,7 +69,7 @@ create function pgflow.exhaust_task(task pgflow.step_tasks, error_message text)
 returns pgflow.step_tasks
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_task pgflow.step_tasks;
@@ -122,7 +131,7 @@ create function pgflow.lock_task(run_id uuid, step_slug text, task_index integer
 returns pgflow.step_tasks
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_task pgflow.step_tasks;

@@ -5,7 +5,7 @@ returns pgflow.runs
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_run pgflow.runs;
@@ -36,7 +36,7 @@ returns bigint
 language sql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
     with doomed as (
         select r.run_id

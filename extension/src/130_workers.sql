@@ -11,8 +11,9 @@ returns pgflow.workers
 language sql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
+    select pgflow.check_list('flow_slugs', register_worker.flow_slugs);
     insert into pgflow.workers as w (
         worker_id, flow_slugs, hostname, pid, started_at, last_heartbeat_at
     )
@@ -35,7 +36,7 @@ returns boolean
 language sql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
     with beat as (
         update pgflow.workers as w
@@ -51,7 +52,7 @@ returns void
 language sql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
     update pgflow.workers as w
     set stopped_at = pgflow.now()
@@ -64,7 +65,7 @@ returns bigint
 language sql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
     with deleted as (
         delete from pgflow.workers as w

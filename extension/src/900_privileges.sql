@@ -1,8 +1,10 @@
 -- Privileges. Functions default to EXECUTE for PUBLIC and nothing here should
 -- be callable or writable by just anyone: everything is revoked, then granted
--- to two roles. The public functions are security definer with an empty
--- search_path and fully qualified names, so a caller's search_path cannot
--- redirect them.
+-- to two roles. Every function pins search_path to pg_catalog, pg_temp
+-- (pg_temp last: with an empty search_path PostgreSQL still resolves type
+-- names in pg_temp first, where a caller's temporary domain could run code as
+-- the owner) and qualifies every name, so a caller cannot redirect them.
+-- pgflow.set_test_clock and pgflow.test_clock are granted to nobody.
 do $$
 begin
     if not exists (select 1 from pg_catalog.pg_roles where rolname = 'pgflow_worker') then

@@ -12,14 +12,14 @@ language sql
 immutable
 as $$ select '11111111-1111-4111-8111-111111111111'::uuid $$;
 
--- moves pgflow.now() for the rest of the current transaction.
+-- moves pgflow.now() (the owner-only test clock): every test runs in a
+-- transaction that rolls back, so the clock is back to real time afterwards.
 create or replace function pgflow_tests.set_now(ts timestamptz)
 returns timestamptz
 language plpgsql
 as $$
 begin
-  perform set_config('pgflow.fake_now', set_now.ts::text, true);
-  return set_now.ts;
+  return pgflow.set_test_clock(set_now.ts);
 end;
 $$;
 

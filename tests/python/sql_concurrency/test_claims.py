@@ -206,10 +206,9 @@ def test_concurrent_claims_of_one_expired_lease_give_it_to_one_worker(
 
     later = scalar(conn, "select pgflow.now()") + datetime.timedelta(seconds=11)
     threads = 8
+    # every session sees the leases as expired (this test's own database)
+    conn.execute("select pgflow.set_test_clock(%s)", (later,))
     connections = [connect() for _ in range(threads)]
-    for c in connections:
-        # every session sees the leases as expired
-        c.execute("select set_config('pgflow.fake_now', %s, false)", (later.isoformat(),))
     barrier = threading.Barrier(threads, timeout=20)
 
     def reclaim(c: psycopg.Connection[TupleRow]) -> list[tuple[uuid.UUID, int]]:

@@ -496,13 +496,11 @@ def test_stale_and_current_holders_completing_together_count_once(
         assert [c for c in claim_all(conn, "two_holders") if c[0] == run_id] == [
             (run_id, "work", 0, 1)
         ]
-        conn.execute(
-            "select set_config('pgflow.fake_now', (now() + interval '2 seconds')::text, false)"
-        )
+        conn.execute("select pgflow.set_test_clock(now() + interval '2 seconds')")
         assert [c for c in claim_all(conn, "two_holders") if c[0] == run_id] == [
             (run_id, "work", 0, 2)
         ]
-        conn.execute("select set_config('pgflow.fake_now', '', false)")
+        conn.execute("select pgflow.set_test_clock(null)")
         results = released_together(
             connect,
             [complete(run_id, "work", "stale", 0, 1), complete(run_id, "work", "current", 0, 2)],

@@ -1,5 +1,5 @@
 begin;
-select plan(6);
+select plan(7);
 
 select pgflow_tests.set_now('2030-01-01 00:00:00+00');
 select pgflow.create_flow('stale_ok', timeout => 10, max_attempts => 3);
@@ -20,8 +20,14 @@ select is(
 );
 -- the current holder reports afterwards: a no-op.
 select is(
-  (select t.output from pgflow.complete_task('c0000000-0000-4000-8000-000000000003', 'only', '"current"', 0, 2) as t),
-  '"late"'::jsonb, 'the lease holder''s later completion is a no-op and the first result is kept'
+  (select t.status || ' ' || coalesce(t.output::text, 'no output')
+   from pgflow.complete_task('c0000000-0000-4000-8000-000000000003', 'only', '"current"', 0, 2) as t),
+  'completed no output', 'the lease holder''s later completion is a no-op that reveals no output'
+);
+select is(
+  (select output from pgflow.step_tasks
+   where run_id = 'c0000000-0000-4000-8000-000000000003' and step_slug = 'only'),
+  '"late"'::jsonb, 'and the first result is kept'
 );
 select is(
   (select remaining_steps::int from pgflow.runs where run_id = 'c0000000-0000-4000-8000-000000000003'),

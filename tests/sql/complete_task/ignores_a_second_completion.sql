@@ -1,5 +1,5 @@
 begin;
-select plan(6);
+select plan(7);
 
 select pgflow_tests.set_now('2030-01-01 00:00:00+00');
 select pgflow_tests.create_diamond_flow('diamond');
@@ -9,9 +9,15 @@ select pgflow.complete_task('c0000000-0000-4000-8000-000000000002', 'website', '
 select pgflow_tests.set_now('2030-01-01 00:00:05+00');
 
 select is(
-  (select t.output from pgflow.complete_task('c0000000-0000-4000-8000-000000000002', 'website', '"second"', 0, 1) as t),
-  '"first"'::jsonb,
-  'a second completion is a no-op returning the current row'
+  (select t.status || ' ' || coalesce(t.output::text, 'no output')
+   from pgflow.complete_task('c0000000-0000-4000-8000-000000000002', 'website', '"second"', 0, 1) as t),
+  'completed no output',
+  'a second completion is a no-op returning only the status'
+);
+select is(
+  (select output from pgflow.step_tasks
+   where run_id = 'c0000000-0000-4000-8000-000000000002' and step_slug = 'website'),
+  '"first"'::jsonb, 'the first output is kept'
 );
 select is(
   (select completed_at from pgflow.step_tasks

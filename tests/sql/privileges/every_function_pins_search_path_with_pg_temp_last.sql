@@ -1,14 +1,21 @@
 begin;
-select plan(3);
+select plan(4);
 
+-- pg_temp must be named last: left out, or with search_path = '', PostgreSQL
+-- still resolves type names in pg_temp first, where a caller's temporary
+-- domain can run code as the function's owner.
 select is(
   (select array_agg(p.oid::regprocedure::text order by 1)
    from pg_proc as p
    where p.pronamespace = 'pgflow'::regnamespace
-     and p.prosecdef
-     and not exists (select 1 from unnest(p.proconfig) as c where c like 'search_path=%')),
+     and not (coalesce(p.proconfig, '{}') @> array['search_path=pg_catalog, pg_temp'])),
   null,
-  'every security definer function in pgflow sets search_path'
+  'every function in pgflow, internal helpers included, pins search_path = pg_catalog, pg_temp'
+);
+select cmp_ok(
+  (select count(*) from pg_proc as p where p.pronamespace = 'pgflow'::regnamespace),
+  '>=', 40::bigint,
+  'and the check above saw every function of the schema'
 );
 select is(
   (select array_agg(p.oid::regprocedure::text order by 1)
