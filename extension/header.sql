@@ -17,10 +17,19 @@
 --   fail_task                     backoff retry, or the when_exhausted policy
 --   cancel_run, prune_runs        operator paths
 --
+-- Sources (extension/src/, one object per file, numbered for load order)
+--   1xx vocabulary and tables    2xx clock, validation and error helpers
+--   3xx definitions and shape    4xx step and run transitions, each written once
+--                                (give_up_step applies the skip/fail policies,
+--                                end_run ends a run, lock_task takes run then task)
+--   5xx runs                     6xx the queue: claim, complete, fail
+--   7xx workers                  900 privileges
+--
 -- Locking order, everywhere: runs row (key share to complete, update to fail or
 -- cancel), then step_tasks rows, then step_states rows along the DAG's edges,
 -- then the runs row again for the counter. Batches lock each table's rows in
--- key order, so concurrent batches cannot deadlock. Notifications:
+-- key order, so concurrent batches cannot deadlock (claim_tasks fails expired
+-- leases in key order too). Notifications:
 -- pgflow_tasks when tasks become claimable, pgflow_runs when a run finishes.
 --
 -- Plans: the entry points a worker calls per batch set plan_cache_mode =

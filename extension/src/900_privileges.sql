@@ -34,7 +34,8 @@ pgflow.heartbeat_worker(uuid),
 pgflow.stop_worker(uuid),
 -- read-only: lets a worker refuse to serve a flow whose deployed shape differs
 pgflow.verify_flow(text, text, text[]),
-pgflow.flow_shape_hash(text)
+pgflow.flow_shape_hash(text),
+pgflow.vocabulary()
 to pgflow_worker;
 
 -- a client starts, cancels and reads runs and definitions
@@ -42,6 +43,7 @@ grant execute on function
 pgflow.start_flow(text, jsonb, uuid),
 pgflow.cancel_run(uuid),
 pgflow.flow_shape(text),
-pgflow.flow_shape_hash(text)
+pgflow.flow_shape_hash(text),
+pgflow.vocabulary()
 to pgflow_client;
 grant select on all tables in schema pgflow to pgflow_client;

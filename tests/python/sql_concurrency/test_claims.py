@@ -232,3 +232,80 @@ def scalar(conn: psycopg.Connection[TupleRow], query: str, params: Any = None) -
     row = conn.execute(query, params).fetchone()
     assert row is not None
     return row[0]
+
+
+def test_claimers_expiring_last_attempt_leases_and_late_batches_never_deadlock(
+    conn: psycopg.Connection[TupleRow], connect: Connect, sql_flow: SqlFlow
+) -> None:
+    # Every lease is a last attempt, so each claim first fails expired leases,
+    # locking their runs for update, while late complete_tasks batches of the
+    # same tasks lock those runs for key share. Both take runs in key order.
+    sql_flow("expire_order", [("only", [], {})], timeout=1, max_attempts=1)
+    runs = 300
+    for _ in range(runs):
+        conn.execute("select pgflow.start_flow('expire_order', '{}')")
+    # one claim per run, a millisecond apart: lease expiry order is then claim
+    # order, unrelated to the key order in which batches lock runs
+    base = scalar(conn, "select now()")
+    held = []
+    for i in range(runs):
+        conn.execute(
+            "select pgflow.set_test_clock(%s)", (base + datetime.timedelta(milliseconds=i),)
+        )
+        held += conn.execute(
+            "select run_id, step_slug, task_index, attempt"
+            " from pgflow.claim_tasks(%s, 1, array['expire_order'])",
+            (uuid.uuid4(),),
+        ).fetchall()
+    assert len(held) == runs
+    conn.execute("select pgflow.set_test_clock(now() + interval '5 seconds')")
+
+    threads = 8
+    connections = [connect() for _ in range(threads)]
+    barrier = threading.Barrier(threads, timeout=20)
+
+    def race(i: int) -> int:
+        c = connections[i]
+        barrier.wait()
+        if i % 2 == 0:
+            rounds = 0
+            while c.execute(
+                "select count(*) from pgflow.claim_tasks(%s, 10, array['expire_order'])",
+                (uuid.uuid4(),),
+            ).fetchone() != (0,) or c.execute(
+                "select count(*) from pgflow.step_tasks where status = 'started'"
+            ).fetchone() != (0,):
+                rounds += 1
+                if rounds > 200:
+                    break
+            return rounds
+        # late results of the expired attempts, in batches of shuffled runs
+        mine = held[i // 2 :: threads // 2]
+        mine = sorted(mine, key=lambda _row: uuid.uuid4())
+        for start in range(0, len(mine), 10):
+            batch = mine[start : start + 10]
+            c.execute(
+                "select pgflow.complete_tasks(%s, %s, %s, %s, %s)",
+                (
+                    [r[0] for r in batch],
+                    [r[1] for r in batch],
+                    [Jsonb("late")] * len(batch),
+                    [r[2] for r in batch],
+                    [r[3] for r in batch],
+                ),
+            )
+        return len(mine)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(race, range(threads), timeout=120))  # a deadlock raises 40P01 here
+
+    tasks = dict(
+        conn.execute("select status, count(*) from pgflow.step_tasks group by 1").fetchall()
+    )
+    assert sum(tasks.values()) == runs and set(tasks) <= {"completed", "failed"}
+    finished = dict(conn.execute("select status, count(*) from pgflow.runs group by 1").fetchall())
+    assert finished == {
+        k: v
+        for k, v in {"completed": tasks.get("completed"), "failed": tasks.get("failed")}.items()
+        if v
+    }, "each run ended the way its one task did"

@@ -99,6 +99,7 @@ select pg_temp.attack('next_task_visible_at', $$select pgflow.next_task_visible_
 select pg_temp.attack('verify_flow', $$select pgflow.verify_flow('attack', current_setting('attack.hash'), array['a', 'b', 'm'])$$);
 select pg_temp.attack('flow_shape_hash', $$select pgflow.flow_shape_hash('attack')$$);
 select pg_temp.attack('flow_shape', $$select pgflow.flow_shape('attack')$$);
+select pg_temp.attack('vocabulary', $$select pgflow.vocabulary()$$);
 select pg_temp.attack('stop_worker', $$select pgflow.stop_worker('b0000000-0000-4000-8000-000000000001')$$);
 select pg_temp.attack('start_flow', $$select pgflow.start_flow('attack', '{"k": "v"}')$$);
 select pg_temp.attack('cancel_run', $$select pgflow.cancel_run('a0000000-0000-4000-8000-000000000003')$$);

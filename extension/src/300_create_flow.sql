@@ -15,9 +15,11 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_flow pgflow.flows;
-    v_max_attempts integer := coalesce(create_flow.max_attempts, 3);
-    v_base_delay integer := coalesce(create_flow.base_delay, 1);
-    v_timeout integer := coalesce(create_flow.timeout, 60);
+    -- an explicit null means the default too
+    v_defaults jsonb := pgflow.vocabulary() -> 'flow_defaults';
+    v_max_attempts integer := coalesce(create_flow.max_attempts, (v_defaults ->> 'max_attempts')::integer);
+    v_base_delay integer := coalesce(create_flow.base_delay, (v_defaults ->> 'base_delay')::integer);
+    v_timeout integer := coalesce(create_flow.timeout, (v_defaults ->> 'timeout')::integer);
     v_diff text[];
 begin
     perform pgflow.check_slug(create_flow.flow_slug, 'flow', create_flow.flow_slug, null);

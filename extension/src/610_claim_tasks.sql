@@ -41,15 +41,23 @@ begin
         return;
     end if;
 
+    -- the oldest expired last-attempt leases, failed in key order: each
+    -- expire_task locks a run for update and keeps it until commit, so two
+    -- claimers (or a claimer and a complete_tasks batch) meet runs in the same
+    -- order and cannot deadlock (tests/python/sql_concurrency/test_claims.py)
     for v_expired in
-        select t.run_id, t.step_slug, t.task_index
-        from pgflow.step_tasks as t
-        where t.status = 'started'
-            and t.visible_at <= v_now
-            and t.attempts_count >= t.max_attempts
-            and (claim_tasks.flow_slugs is null or t.flow_slug = any(claim_tasks.flow_slugs))
-        order by t.visible_at
-        limit 100
+        select e.run_id, e.step_slug, e.task_index
+        from (
+            select t.run_id, t.step_slug, t.task_index
+            from pgflow.step_tasks as t
+            where t.status = 'started'
+                and t.visible_at <= v_now
+                and t.attempts_count >= t.max_attempts
+                and (claim_tasks.flow_slugs is null or t.flow_slug = any(claim_tasks.flow_slugs))
+            order by t.visible_at
+            limit 100
+        ) as e
+        order by e.run_id, e.step_slug, e.task_index
     loop
         perform pgflow.expire_task(v_expired.run_id, v_expired.step_slug, v_expired.task_index);
     end loop;
@@ -92,59 +100,4 @@ begin
     join pgflow.runs as r on r.run_id = c.run_id
     order by c.visible_at, c.run_id, c.step_slug, c.task_index;
 end;
-$$;
-
--- Fails a task whose lease expired on its last attempt, with its step's
--- when_exhausted policy. Rechecks everything under the locks: a late
--- complete_task may have won the race.
-create function pgflow.expire_task(run_id uuid, step_slug text, task_index integer)
-returns void
-language plpgsql
-volatile
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    v_task pgflow.step_tasks;
-begin
-    perform 1 from pgflow.runs as r
-    where r.run_id = expire_task.run_id and r.status = 'started'
-    for update;
-    if not found then
-        return;
-    end if;
-    select t.* into v_task from pgflow.step_tasks as t
-    where t.run_id = expire_task.run_id
-        and t.step_slug = expire_task.step_slug
-        and t.task_index = expire_task.task_index
-    for update;
-    if v_task.status <> 'started'
-        or v_task.visible_at > pgflow.now()
-        or v_task.attempts_count < v_task.max_attempts then
-        return;
-    end if;
-    perform pgflow.exhaust_task(
-        v_task,
-        pg_catalog.format(
-            'lease expired: no result within the step timeout on attempt %s of %s',
-            v_task.attempts_count, v_task.max_attempts
-        )
-    );
-end;
-$$;
-
--- When the next task becomes visible (null when the queue is empty), so an
--- idle worker can sleep exactly until then instead of polling hot.
-create function pgflow.next_task_visible_at(flow_slugs text[] default null)
-returns timestamptz
-language sql
-stable
-security definer
-set search_path = pg_catalog, pg_temp
-as $$
-    select t.visible_at
-    from pgflow.step_tasks as t
-    where t.status in ('queued', 'started')
-        and (next_task_visible_at.flow_slugs is null or t.flow_slug = any(next_task_visible_at.flow_slugs))
-    order by t.visible_at
-    limit 1
 $$;

@@ -32,10 +32,11 @@ declare
     v_flow pgflow.flows;
     v_step pgflow.steps;
     v_deps text[] := coalesce(add_step.deps, '{}');
-    v_step_type text := coalesce(add_step.step_type, 'single');
-    v_delay_seconds integer := coalesce(add_step.delay_seconds, 0);
-    v_when_unmet text := coalesce(add_step.when_unmet, 'skip');
-    v_when_exhausted text := coalesce(add_step.when_exhausted, 'fail');
+    v_defaults jsonb := pgflow.vocabulary() -> 'step_defaults';
+    v_step_type text := coalesce(add_step.step_type, v_defaults ->> 'step_type');
+    v_delay_seconds integer := coalesce(add_step.delay_seconds, (v_defaults ->> 'delay_seconds')::integer);
+    v_when_unmet text := coalesce(add_step.when_unmet, v_defaults ->> 'when_unmet');
+    v_when_exhausted text := coalesce(add_step.when_exhausted, v_defaults ->> 'when_exhausted');
     v_options jsonb;
     v_conditions jsonb;
     v_bad text[];
@@ -178,119 +179,5 @@ begin
     from unnest(v_deps) as d (slug);
 
     return v_step;
-end;
-$$;
-
--- Every per-step validation that does not need the table, with errors that
--- name the flow and the step.
-create function pgflow.check_step_options(
-    flow_slug text, step_slug text, deps text[], max_attempts integer, base_delay integer,
-    timeout integer, delay_seconds integer, step_type text, run_if jsonb, run_unless jsonb,
-    when_unmet text, when_exhausted text
-)
-returns void
-language plpgsql
-immutable
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    v_where text := pg_catalog.format(
-        'flow %s, step %s', pgflow.clip(check_step_options.flow_slug), pgflow.clip(check_step_options.step_slug)
-    );
-    v_dup text[];
-begin
-    if array_position(check_step_options.deps, null) is not null then
-        raise exception using errcode = 'PF009',
-            message = pg_catalog.format('deps must not contain null (%s)', v_where);
-    end if;
-    perform pgflow.check_slug(d.slug, 'dependency', check_step_options.flow_slug, check_step_options.step_slug)
-    from unnest(check_step_options.deps) as d (slug);
-    select array_agg(d.slug order by d.slug) into v_dup
-    from (select u.slug from unnest(check_step_options.deps) as u (slug) group by u.slug having count(*) > 1) as d;
-    if v_dup is not null then
-        raise exception using errcode = 'PF005',
-            message = pg_catalog.format('duplicate dependency %s (%s)', pgflow.clip(pg_catalog.array_to_string(v_dup, ', ')), v_where);
-    end if;
-    if check_step_options.step_slug = any(check_step_options.deps) then
-        raise exception using errcode = 'PF006',
-            message = pg_catalog.format('step %s cannot depend on itself (%s)',
-                pgflow.clip(check_step_options.step_slug), v_where);
-    end if;
-    if check_step_options.step_type not in ('single', 'map') then
-        raise exception using errcode = 'PF009',
-            message = pg_catalog.format('step_type must be ''single'' or ''map'', got %s (%s)',
-                pgflow.clip(check_step_options.step_type), v_where);
-    end if;
-    if check_step_options.step_type = 'map' and cardinality(check_step_options.deps) > 1 then
-        raise exception using errcode = 'PF015',
-            message = pg_catalog.format('map step %L of flow %L has %s dependencies; a map step maps over the output of at most one',
-                check_step_options.step_slug, check_step_options.flow_slug, cardinality(check_step_options.deps));
-    end if;
-    perform pgflow.check_option(check_step_options.flow_slug, check_step_options.step_slug, 'max_attempts', check_step_options.max_attempts, 1);
-    perform pgflow.check_option(check_step_options.flow_slug, check_step_options.step_slug, 'base_delay', check_step_options.base_delay, 0);
-    perform pgflow.check_option(check_step_options.flow_slug, check_step_options.step_slug, 'timeout', check_step_options.timeout, 1);
-    perform pgflow.check_option(check_step_options.flow_slug, check_step_options.step_slug, 'delay_seconds', check_step_options.delay_seconds, 0);
-    if check_step_options.run_if is not null and pg_catalog.jsonb_typeof(check_step_options.run_if) <> 'object' then
-        raise exception using errcode = 'PF009',
-            message = pg_catalog.format('run_if must be a JSON object, got %s (%s)',
-                pg_catalog.jsonb_typeof(check_step_options.run_if), v_where);
-    end if;
-    if check_step_options.run_unless is not null and pg_catalog.jsonb_typeof(check_step_options.run_unless) <> 'object' then
-        raise exception using errcode = 'PF009',
-            message = pg_catalog.format('run_unless must be a JSON object, got %s (%s)',
-                pg_catalog.jsonb_typeof(check_step_options.run_unless), v_where);
-    end if;
-    if check_step_options.when_unmet not in ('fail', 'skip', 'skip-cascade') then
-        raise exception using errcode = 'PF009',
-            message = pg_catalog.format('when_unmet must be ''fail'', ''skip'' or ''skip-cascade'', got %s (%s)',
-                pgflow.clip(check_step_options.when_unmet), v_where);
-    end if;
-    if check_step_options.when_exhausted not in ('fail', 'skip', 'skip-cascade') then
-        raise exception using errcode = 'PF009',
-            message = pg_catalog.format('when_exhausted must be ''fail'', ''skip'' or ''skip-cascade'', got %s (%s)',
-                pgflow.clip(check_step_options.when_exhausted), v_where);
-    end if;
-end;
-$$;
-
--- A path step -> dep -> ... -> step if depending on deps would close a cycle,
--- else null. Reachability is checked first with a visited set (linear in the
--- flow's size); only when a cycle exists is one shortest path spelled out,
--- breadth first, stopping at the first hit.
-create function pgflow.find_cycle(flow_slug text, step_slug text, deps text[])
-returns text[]
-language plpgsql
-stable
-set search_path = pg_catalog, pg_temp
-as $$
-begin
-    if not exists (
-        with recursive upward (slug) as (
-            select d.slug from unnest(find_cycle.deps) as d (slug)
-            union
-            select e.dep_slug
-            from upward as u
-            join pgflow.deps as e
-                on e.flow_slug = find_cycle.flow_slug and e.step_slug = u.slug
-        )
-        select 1 from upward as u where u.slug = find_cycle.step_slug
-    ) then
-        return null;
-    end if;
-    return (
-        with recursive upward (slug, path) as (
-            select d.slug, array[find_cycle.step_slug, d.slug]
-            from unnest(find_cycle.deps) as d (slug)
-            union all
-            select e.dep_slug, u.path || e.dep_slug
-            from upward as u
-            join pgflow.deps as e
-                on e.flow_slug = find_cycle.flow_slug and e.step_slug = u.slug
-            where u.slug <> find_cycle.step_slug
-        )
-        select u.path from upward as u
-        where u.slug = find_cycle.step_slug
-        limit 1
-    );
 end;
 $$;

@@ -1,0 +1,18 @@
+-- Definition tables: the immutable shape of each flow.
+
+create table pgflow.flows (
+    flow_slug text primary key,
+    max_attempts integer not null,
+    base_delay integer not null,
+    timeout integer not null,
+    -- the declaration as given; kept beside the columns so it reads as one value
+    options jsonb not null,
+    created_at timestamptz not null default pg_catalog.now(),
+    constraint flow_slug_is_valid check (pgflow.slug_is_valid(flow_slug)),
+    constraint max_attempts_is_positive check (max_attempts >= 1),
+    constraint base_delay_is_not_negative check (base_delay >= 0),
+    constraint timeout_is_positive check (timeout >= 1)
+);
+
+comment on table pgflow.flows is
+'Registered flows. Immutable once a run exists: a new shape needs a new flow_slug.';

@@ -1,0 +1,41 @@
+-- Run state tables. The status columns are a state machine; the named checks
+-- keep every timestamp and payload consistent with the status, whatever code
+-- wrote the row.
+
+create table pgflow.runs (
+    run_id uuid primary key default gen_random_uuid(),
+    flow_slug text not null references pgflow.flows (flow_slug),
+    status text not null default 'started',
+    input jsonb not null,
+    output jsonb,
+    remaining_steps integer not null,
+    error_message text,
+    started_at timestamptz not null,
+    completed_at timestamptz,
+    failed_at timestamptz,
+    cancelled_at timestamptz,
+    finished_at timestamptz generated always as (
+        coalesce(completed_at, failed_at, cancelled_at)
+    ) stored,
+    constraint status_is_valid check (
+        status in ('started', 'completed', 'failed', 'cancelled')
+    ),
+    constraint completed_at_only_when_completed check (
+        (completed_at is not null) = (status = 'completed')
+    ),
+    constraint failed_at_only_when_failed check ((failed_at is not null) = (status = 'failed')),
+    constraint cancelled_at_only_when_cancelled check (
+        (cancelled_at is not null) = (status = 'cancelled')
+    ),
+    constraint output_only_when_completed check (output is null or status = 'completed'),
+    constraint remaining_steps_is_not_negative check (remaining_steps >= 0),
+    constraint completed_only_without_remaining_steps check (
+        status <> 'completed' or remaining_steps = 0
+    )
+);
+
+create index runs_flow_slug_idx on pgflow.runs (flow_slug);
+-- prune_runs walks finished runs oldest first
+create index runs_finished_at_idx on pgflow.runs (finished_at) where status <> 'started';
+
+comment on table pgflow.runs is 'One row per run: started -> completed | failed | cancelled.';

@@ -1,0 +1,51 @@
+-- Decrements the waiting-dependency counter of every unstarted dependent of
+-- the given finished (completed or skipped) steps, given as parallel arrays;
+-- returns, per run, the dependents that became ready.
+create function pgflow.release_dependents_of(run_ids uuid[], flow_slugs text[], step_slugs text[])
+returns table (run_id uuid, ready text[])
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    -- in key order first: batches releasing dependents in several runs must
+    -- not take them in opposite orders
+    perform 1
+    from pgflow.step_states as ss
+    join unnest(release_dependents_of.run_ids, release_dependents_of.flow_slugs, release_dependents_of.step_slugs)
+        as f (run_id, flow_slug, step_slug) on ss.run_id = f.run_id
+    join pgflow.deps as d
+        on d.flow_slug = f.flow_slug and d.dep_slug = f.step_slug and d.step_slug = ss.step_slug
+    where ss.status = 'created'
+    order by ss.run_id, ss.step_slug
+    for no key update of ss;
+
+    return query
+    with finished as (
+        select f.run_id, f.flow_slug, f.step_slug
+        from unnest(release_dependents_of.run_ids, release_dependents_of.flow_slugs, release_dependents_of.step_slugs)
+            as f (run_id, flow_slug, step_slug)
+    ),
+    released as (
+        update pgflow.step_states as ss
+        set remaining_deps = ss.remaining_deps - x.deps
+        from (
+            select f.run_id, d.step_slug, count(*)::integer as deps
+            from finished as f
+            join pgflow.deps as d on d.flow_slug = f.flow_slug and d.dep_slug = f.step_slug
+            group by f.run_id, d.step_slug
+        ) as x
+        where ss.run_id = x.run_id
+            and ss.step_slug = x.step_slug
+            and ss.status = 'created'
+        returning ss.run_id, ss.step_slug, ss.remaining_deps
+    )
+    select f.run_id, coalesce((
+        select array_agg(r.step_slug order by r.step_slug)
+        from released as r
+        where r.run_id = f.run_id and r.remaining_deps = 0
+    ), '{}')
+    from finished as f
+    group by f.run_id;
+end;
+$$;

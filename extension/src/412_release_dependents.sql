@@ -1,0 +1,17 @@
+-- The same for one finished step; returns the dependents that became ready.
+create function pgflow.release_dependents(run_id uuid, flow_slug text, step_slug text)
+returns text[]
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    return (
+        select r.ready
+        from pgflow.release_dependents_of(
+            array[release_dependents.run_id], array[release_dependents.flow_slug],
+            array[release_dependents.step_slug]
+        ) as r
+    );
+end;
+$$;

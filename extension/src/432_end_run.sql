@@ -1,0 +1,36 @@
+-- Ends a started run as failed or cancelled: every unfinished task and step
+-- of it is cancelled, so nothing of it stays claimable and late results for
+-- it become no-ops, and waiting clients are told. The caller holds the run
+-- row for update. Returns the run; a run that had already ended is returned
+-- unchanged.
+create function pgflow.end_run(run_id uuid, status text, error_message text)
+returns pgflow.runs
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_now timestamptz := pgflow.now();
+    v_run pgflow.runs;
+begin
+    update pgflow.runs as r
+    set status = end_run.status,
+        failed_at = case when end_run.status = 'failed' then v_now end,
+        cancelled_at = case when end_run.status = 'cancelled' then v_now end,
+        error_message = end_run.error_message
+    where r.run_id = end_run.run_id and r.status = 'started'
+    returning r.* into v_run;
+    if not found then
+        select r.* into v_run from pgflow.runs as r where r.run_id = end_run.run_id;
+        return v_run;
+    end if;
+    update pgflow.step_tasks as t
+    set status = 'cancelled', cancelled_at = v_now
+    where t.run_id = end_run.run_id and t.status in ('queued', 'started');
+    update pgflow.step_states as ss
+    set status = 'cancelled', cancelled_at = v_now
+    where ss.run_id = end_run.run_id and ss.status in ('created', 'started');
+    perform pgflow.notify_run_finished(v_run.run_id, v_run.flow_slug, v_run.status);
+    return v_run;
+end;
+$$;
