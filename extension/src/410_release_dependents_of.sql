@@ -1,7 +1,7 @@
 -- Decrements the waiting-dependency counter of every unstarted dependent of
--- the given finished (completed or skipped) steps, given as parallel arrays;
--- returns, per run, the dependents that became ready.
-create function pgflow.release_dependents_of(run_ids uuid[], flow_slugs text[], step_slugs text[])
+-- the given finished (completed or skipped) steps; returns, per run, the
+-- dependents that became ready.
+create function pgflow.release_dependents_of(steps pgflow.step_key[])
 returns table (run_id uuid, ready text[])
 language plpgsql
 volatile
@@ -12,8 +12,7 @@ begin
     -- not take them in opposite orders
     perform 1
     from pgflow.step_states as ss
-    join unnest(release_dependents_of.run_ids, release_dependents_of.flow_slugs, release_dependents_of.step_slugs)
-        as f (run_id, flow_slug, step_slug) on ss.run_id = f.run_id
+    join unnest(release_dependents_of.steps) as f on ss.run_id = f.run_id
     join pgflow.deps as d
         on d.flow_slug = f.flow_slug and d.dep_slug = f.step_slug and d.step_slug = ss.step_slug
     where ss.status = 'created'
@@ -21,17 +20,12 @@ begin
     for no key update of ss;
 
     return query
-    with finished as (
-        select f.run_id, f.flow_slug, f.step_slug
-        from unnest(release_dependents_of.run_ids, release_dependents_of.flow_slugs, release_dependents_of.step_slugs)
-            as f (run_id, flow_slug, step_slug)
-    ),
-    released as (
+    with released as (
         update pgflow.step_states as ss
         set remaining_deps = ss.remaining_deps - x.deps
         from (
             select f.run_id, d.step_slug, count(*)::integer as deps
-            from finished as f
+            from unnest(release_dependents_of.steps) as f
             join pgflow.deps as d on d.flow_slug = f.flow_slug and d.dep_slug = f.step_slug
             group by f.run_id, d.step_slug
         ) as x
@@ -45,7 +39,7 @@ begin
         from released as r
         where r.run_id = f.run_id and r.remaining_deps = 0
     ), '{}')
-    from finished as f
+    from unnest(release_dependents_of.steps) as f
     group by f.run_id;
 end;
 $$;

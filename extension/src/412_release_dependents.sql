@@ -8,10 +8,11 @@ as $$
 begin
     return (
         select r.ready
-        from pgflow.release_dependents_of(
-            array[release_dependents.run_id], array[release_dependents.flow_slug],
-            array[release_dependents.step_slug]
-        ) as r
+        from pgflow.release_dependents_of(array[
+            row(
+                release_dependents.run_id, release_dependents.flow_slug, release_dependents.step_slug
+            )::pgflow.step_key
+        ]) as r
     );
 end;
 $$;

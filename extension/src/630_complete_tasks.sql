@@ -26,28 +26,18 @@ declare
     v_now timestamptz := pgflow.now();
     v_bad record;
     -- the batch, deduplicated and sorted by task key
-    v_run_ids uuid[];
-    v_step_slugs text[];
-    v_task_indexes integer[];
-    v_outputs jsonb[];
-    v_attempts integer[];
+    v_batch pgflow.task_result[];
+    -- the tasks of the batch that are still unfinished
+    v_open pgflow.task_result[];
+    v_found integer;
     -- how many tasks of the batch name an attempt that was never claimed
     v_unclaimed integer;
-    -- the steps whose last task this batch completed and that have dependents
-    v_done_runs uuid[];
-    v_done_flows text[];
-    v_done_steps text[];
     v_changed integer;
-    v_missing record;
-    v_found integer;
-    -- the tasks of the batch that are still unfinished
-    v_open_runs uuid[];
-    v_open_steps text[];
-    v_open_indexes integer[];
-    v_open_outputs jsonb[];
+    -- the steps whose last task this batch completed: those with dependents,
+    -- and the map steps (their output is assembled from every task)
+    v_done pgflow.step_key[];
+    v_maps pgflow.step_key[];
     v_ready record;
-    v_map_runs uuid[];
-    v_map_steps text[];
     -- per run, how many of its steps finished (a run may appear more than once)
     v_settle_runs uuid[];
     v_settle_counts integer[];
@@ -69,23 +59,17 @@ begin
     if coalesce(v_count, 0) = 0 then
         return 0;
     end if;
-    select a.attempt, a.run_id, a.step_slug into v_bad
-    from unnest(complete_tasks.attempts, complete_tasks.run_ids, complete_tasks.step_slugs)
-        as a (attempt, run_id, step_slug)
-    where a.attempt < 1
-    limit 1;
-    if found then
-        perform pgflow.check_attempt(v_bad.attempt, v_bad.run_id, v_bad.step_slug);
-    end if;
 
-    -- a task named twice keeps its first output
-    select array_agg(i.run_id), array_agg(i.step_slug), array_agg(i.task_index), array_agg(i.output),
-        array_agg(i.attempt)
-    into v_run_ids, v_step_slugs, v_task_indexes, v_outputs, v_attempts
+    -- one value per task, in key order; a task named twice keeps its first output
+    select array_agg(
+        row(i.run_id, i.step_slug, i.task_index, i.attempt, i.output)::pgflow.task_result
+        order by i.run_id, i.step_slug, i.task_index
+    )
+    into v_batch
     from (
         select distinct on (i.run_id, i.step_slug, coalesce(i.task_index, 0))
-            i.run_id, i.step_slug, coalesce(i.task_index, 0) as task_index,
-            coalesce(i.output, 'null'::jsonb) as output, i.attempt
+            i.run_id, i.step_slug, coalesce(i.task_index, 0) as task_index, i.attempt,
+            coalesce(i.output, 'null'::jsonb) as output
         from unnest(
             complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.outputs,
             coalesce(complete_tasks.task_indexes, array_fill(null::integer, array[v_count])),
@@ -93,78 +77,79 @@ begin
         ) with ordinality as i (run_id, step_slug, output, task_index, attempt, position)
         order by i.run_id, i.step_slug, coalesce(i.task_index, 0), i.position
     ) as i;
+    select b.attempt, b.run_id, b.step_slug into v_bad
+    from unnest(v_batch) as b
+    where b.attempt < 1
+    limit 1;
+    if found then
+        perform pgflow.check_attempt(v_bad.attempt, v_bad.run_id, v_bad.step_slug);
+    end if;
 
     -- key share: completions of one run proceed together; fail and cancel,
     -- which take the run for update, wait for them (and they for fail/cancel)
-    select u.run_id into v_missing
-    from (select distinct b.run_id from unnest(v_run_ids) as b (run_id)) as u
+    select u.run_id into v_bad
+    from (select distinct b.run_id from unnest(v_batch) as b) as u
     left join (
         select r.run_id from pgflow.runs as r
-        where r.run_id = any(v_run_ids)
+        where r.run_id in (select b.run_id from unnest(v_batch) as b)
         order by r.run_id
         for key share
     ) as r on r.run_id = u.run_id
     where r.run_id is null
     limit 1;
     if found then
-        perform pgflow.raise_unknown_run(v_missing.run_id);
+        perform pgflow.raise_unknown_run(v_bad.run_id);
     end if;
 
     -- The tasks, in key order. Only the unfinished ones change; no need to
     -- read the run's status: a run that is no longer started has no
-    -- unfinished task (fail_run and cancel_run cancel them under the run lock
-    -- this call now shares). The statements below join on primary keys only,
-    -- so no plan can wander into the queue's partial indexes.
+    -- unfinished task (end_run cancels them under the run lock this call now
+    -- shares). The statements below join on primary keys only, so no plan can
+    -- wander into the queue's partial indexes.
     select count(t.run_id)::integer,
         count(t.run_id) filter (where t.attempts_count = 0 or b.attempt > t.attempts_count)::integer,
-        array_agg(b.run_id) filter (where t.status in ('queued', 'started')),
-        array_agg(b.step_slug) filter (where t.status in ('queued', 'started')),
-        array_agg(b.task_index) filter (where t.status in ('queued', 'started')),
-        array_agg(b.output) filter (where t.status in ('queued', 'started'))
-    into v_found, v_unclaimed, v_open_runs, v_open_steps, v_open_indexes, v_open_outputs
-    from unnest(v_run_ids, v_step_slugs, v_task_indexes, v_outputs, v_attempts)
-        as b (run_id, step_slug, task_index, output, attempt)
+        array_agg(
+            row(b.run_id, b.step_slug, b.task_index, b.attempt, b.output)::pgflow.task_result
+        ) filter (where t.status in ('queued', 'started'))
+    into v_found, v_unclaimed, v_open
+    from unnest(v_batch) as b
     left join (
         select t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count
         from pgflow.step_tasks as t
-        join unnest(v_run_ids, v_step_slugs, v_task_indexes) as k (run_id, step_slug, task_index)
+        join unnest(v_batch) as k
             on t.run_id = k.run_id and t.step_slug = k.step_slug and t.task_index = k.task_index
         order by t.run_id, t.step_slug, t.task_index
         for update of t
     ) as t on t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index;
-    if v_found < cardinality(v_run_ids) then
-        select b.run_id, b.step_slug, b.task_index into v_missing
-        from unnest(v_run_ids, v_step_slugs, v_task_indexes) as b (run_id, step_slug, task_index)
+    if v_found < cardinality(v_batch) then
+        select b.run_id, b.step_slug, b.task_index into v_bad
+        from unnest(v_batch) as b
         where not exists (
             select 1 from pgflow.step_tasks as t
             where t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index
         )
         limit 1;
-        perform pgflow.raise_unknown_task(v_missing.run_id, v_missing.step_slug, v_missing.task_index);
+        perform pgflow.raise_unknown_task(v_bad.run_id, v_bad.step_slug, v_bad.task_index);
     end if;
     if v_unclaimed > 0 then
         -- nothing has changed yet: the whole batch is refused
-        select b.run_id, b.step_slug, b.task_index, b.attempt, t.attempts_count into v_missing
-        from unnest(v_run_ids, v_step_slugs, v_task_indexes, v_attempts)
-            as b (run_id, step_slug, task_index, attempt)
+        select b.run_id, b.step_slug, b.task_index, b.attempt, t.attempts_count into v_bad
+        from unnest(v_batch) as b
         join pgflow.step_tasks as t
             on t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index
         where t.attempts_count = 0 or b.attempt > t.attempts_count
         limit 1;
         perform pgflow.raise_unclaimed_attempt(
-            v_missing.run_id, v_missing.step_slug, v_missing.task_index, v_missing.attempt,
-            v_missing.attempts_count
+            v_bad.run_id, v_bad.step_slug, v_bad.task_index, v_bad.attempt, v_bad.attempts_count
         );
     end if;
-    if v_open_runs is null then
+    if v_open is null then
         return 0;
     end if;
 
     -- the steps of these tasks, in key order, before the statement that counts them
     perform 1 from pgflow.step_states as ss
-    where (ss.run_id, ss.step_slug) in (
-        select b.run_id, b.step_slug from unnest(v_open_runs, v_open_steps) as b (run_id, step_slug)
-    )
+    where (ss.run_id, ss.step_slug) in (select b.run_id, b.step_slug from unnest(v_open) as b)
     order by ss.run_id, ss.step_slug
     for no key update;
 
@@ -177,8 +162,7 @@ begin
             -- never re-claimed; it still counts as the attempt that produced it
             attempts_count = greatest(t.attempts_count, 1),
             started_at = coalesce(t.started_at, v_now)
-        from unnest(v_open_runs, v_open_steps, v_open_indexes, v_open_outputs)
-            as b (run_id, step_slug, task_index, output)
+        from unnest(v_open) as b
         where t.run_id = b.run_id
             and t.step_slug = b.step_slug
             and t.task_index = b.task_index
@@ -211,12 +195,10 @@ begin
     )
     select (select coalesce(sum(p.tasks), 0)::integer from per_step as p),
         array_agg(c.run_id order by c.run_id) filter (where c.done),
-        array_agg(c.run_id order by c.run_id, c.step_slug) filter (where c.done and c.has_dependents),
-        array_agg(c.flow_slug order by c.run_id, c.step_slug) filter (where c.done and c.has_dependents),
-        array_agg(c.step_slug order by c.run_id, c.step_slug) filter (where c.done and c.has_dependents),
-        array_agg(c.run_id) filter (where c.done and c.is_map),
-        array_agg(c.step_slug) filter (where c.done and c.is_map)
-    into v_changed, v_settle_runs, v_done_runs, v_done_flows, v_done_steps, v_map_runs, v_map_steps
+        array_agg(row(c.run_id, c.flow_slug, c.step_slug)::pgflow.step_key order by c.run_id, c.step_slug)
+        filter (where c.done and c.has_dependents),
+        array_agg(row(c.run_id, c.flow_slug, c.step_slug)::pgflow.step_key) filter (where c.done and c.is_map)
+    into v_changed, v_settle_runs, v_done, v_maps
     from counted as c;
 
     if v_settle_runs is null then
@@ -227,24 +209,24 @@ begin
     -- read by a statement after the step lock: a sibling task completed by a
     -- concurrent batch is then committed and visible
     -- (tests/python/sql_concurrency/test_races.py).
-    if v_map_runs is not null then
+    if v_maps is not null then
         update pgflow.step_states as ss
         set output = (
             select pg_catalog.jsonb_agg(t.output order by t.task_index)
             from pgflow.step_tasks as t
             where t.run_id = ss.run_id and t.step_slug = ss.step_slug
         )
-        from unnest(v_map_runs, v_map_steps) as d (run_id, step_slug)
+        from unnest(v_maps) as d
         where ss.run_id = d.run_id and ss.step_slug = d.step_slug;
     end if;
 
     -- each completed step counts once against its run, and so does each step
     -- that finished at once when its dependents were released
     v_settle_counts := array_fill(1, array[cardinality(v_settle_runs)]);
-    if v_done_runs is not null then
+    if v_done is not null then
         for v_ready in
             select r.run_id, r.ready
-            from pgflow.release_dependents_of(v_done_runs, v_done_flows, v_done_steps) as r
+            from pgflow.release_dependents_of(v_done) as r
             where cardinality(r.ready) > 0
             order by r.run_id
         loop
