@@ -14,6 +14,7 @@ from pgflow.compiler import compile_flow, compile_shape, migration_filename
 from pgflow.deploy import DeployResult, FlowComparison, compare_flow, deploy_flow
 from pgflow.dsl import Flow, Handler, StepDefinition, StepInput
 from pgflow.errors import (
+    AttemptNotClaimedError,
     CycleError,
     DatabaseError,
     DatabaseUnavailableError,
@@ -38,10 +39,11 @@ from pgflow.errors import (
     translate,
 )
 from pgflow.install import install
+from pgflow.jsonb import UndecodableJson
 from pgflow.loader import load_flow
 from pgflow.shape import FlowShape, StepShape, diff_shapes, flow_shape, shape_hash
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # --- runs: client, worker, run types ------------------------------------------
 # Owned by the client/worker side. Imported on first use (module __getattr__),
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
 # --- end of runs section -------------------------------------------------------
 
 __all__ = [
+    "AttemptNotClaimedError",
     "Client",
     "CycleError",
     "DatabaseError",
@@ -111,6 +114,7 @@ __all__ = [
     "StepTask",
     "TaskContext",
     "TaskStatus",
+    "UndecodableJson",
     "UnknownDependencyError",
     "WaitTimeoutError",
     "Worker",

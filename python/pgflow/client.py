@@ -15,6 +15,17 @@ database decides everything (ordering, retries, completion).  ``wait``
 listens on ``pgflow_runs`` *before* reading the run's status, so a run that
 finishes in between is never missed, and re-reads the status every
 ``poll_interval`` seconds as a fallback (e.g. after a reconnect).
+
+A notification is only a hint: any role that can connect may send one on
+``pgflow_runs`` with any payload, so ``wait`` never believes what it says.
+On a notification naming a run it waits for (or one it cannot read), it
+reads the runs' status from ``pgflow.runs`` and returns only once the table
+says the run is finished.
+
+Reads never fail because of what a run holds: a JSON value Python's decoder
+cannot handle (nested deeper than about 1,000 levels, an integer of more than
+4,300 digits) comes back as an :class:`~pgflow.jsonb.UndecodableJson` marker
+in place of the value (see :mod:`pgflow.runs`).
 """
 
 from __future__ import annotations
@@ -30,7 +41,6 @@ from typing import Any, TypeVar, overload
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pgflow import queries
@@ -41,7 +51,16 @@ from pgflow.errors import (
     RunNotFoundError,
     translate,
 )
-from pgflow.runs import FINISHED_RUN_STATUSES, Run, RunDetails, RunStatus, StepState, StepTask
+from pgflow.runs import (
+    FINISHED_RUN_STATUSES,
+    Run,
+    RunDetails,
+    RunStatus,
+    StepState,
+    StepTask,
+    row_cursor,
+)
+from pgflow.worker.database import is_transient
 
 __all__ = ["Client", "RunHandle", "WaitTimeoutError"]
 
@@ -212,7 +231,7 @@ class Client:
             "input": _encode_input({} if input is None else input),
             "run_id": None if run_id is None else _as_uuid(run_id),
         }
-        with self._connection() as conn, conn.cursor(row_factory=class_row(Run)) as cur:
+        with self._connection() as conn, row_cursor(conn, Run) as cur:
             run = cur.execute(queries.START_FLOW, params).fetchone()
         assert run is not None
         log.debug("started run %s of %s", run.run_id, slug)
@@ -223,27 +242,38 @@ class Client:
         return RunHandle(self, _as_uuid(run_id))
 
     def get_run_row(self, run_id: UUID | str) -> Run:
-        """The row of ``pgflow.runs``; :class:`RunNotFoundError` if there is none."""
+        """The row of ``pgflow.runs``; :class:`RunNotFoundError` if there is none.
+
+        ``input`` or ``output`` is an :class:`~pgflow.jsonb.UndecodableJson`
+        marker when Python cannot decode the stored value.
+        """
         uid = _as_uuid(run_id)
         with self._connection() as conn:
             return self._read_run(conn, uid)
 
     def get_run(self, run_id: UUID | str) -> RunDetails:
-        """The run, its step states (definition order) and tasks, from one snapshot."""
+        """The run, its step states (definition order) and tasks, from one snapshot.
+
+        Never raises because of what the run holds: every ``input`` or
+        ``output`` (of the run, a step or a task) that Python cannot decode
+        (JSON nested deeper than about 1,000 levels, an integer of more than
+        4,300 digits) is an :class:`~pgflow.jsonb.UndecodableJson` marker that
+        names the reason and the size, and everything else is read as usual.
+        """
         uid = _as_uuid(run_id)
         with self._connection() as conn, conn.transaction():
             conn.execute(queries.READ_SNAPSHOT)
             run = self._read_run(conn, uid)
-            with conn.cursor(row_factory=class_row(StepState)) as cur:
+            with row_cursor(conn, StepState) as cur:
                 steps = cur.execute(queries.GET_STEP_STATES, {"run_id": uid}).fetchall()
-            with conn.cursor(row_factory=class_row(StepTask)) as cur:
+            with row_cursor(conn, StepTask) as cur:
                 tasks = cur.execute(queries.GET_STEP_TASKS, {"run_id": uid}).fetchall()
         return RunDetails(run=run, steps=tuple(steps), tasks=tuple(tasks))
 
     def cancel(self, run_id: UUID | str) -> Run:
         """Cancel a run (``pgflow.cancel_run``): unfinished steps and tasks stop."""
         uid = _as_uuid(run_id)
-        with self._connection() as conn, conn.cursor(row_factory=class_row(Run)) as cur:
+        with self._connection() as conn, row_cursor(conn, Run) as cur:
             run = cur.execute(queries.CANCEL_RUN, {"run_id": uid}).fetchone()
         if run is None:
             raise RunNotFoundError(f"run {uid} not found", sqlstate="PF010")
@@ -251,7 +281,7 @@ class Client:
 
     @staticmethod
     def _read_run(conn: psycopg.Connection[Any], run_id: UUID) -> Run:
-        with conn.cursor(row_factory=class_row(Run)) as cur:
+        with row_cursor(conn, Run) as cur:
             run = cur.execute(queries.GET_RUN, {"run_id": run_id}).fetchone()
         if run is None:
             raise RunNotFoundError(f"run {run_id} not found", sqlstate="PF010")
@@ -268,8 +298,12 @@ class Client:
     ) -> Run:
         """Block until the run is completed, failed or cancelled; return its row.
 
-        Raises :class:`WaitTimeoutError` when ``timeout`` seconds pass first,
-        :class:`RunNotFoundError` if there is no such run.
+        Waits on ``LISTEN pgflow_runs``; a notification only makes it read the
+        run's status from ``pgflow.runs`` (a forged one cannot end the wait),
+        and it also reads it every ``poll_interval`` seconds (default 5) in
+        case a notification was missed.  Raises :class:`WaitTimeoutError` when
+        ``timeout`` seconds pass first, :class:`RunNotFoundError` if there is
+        no such run.
         """
         uid = _as_uuid(run_id)
         return self.wait_all([uid], timeout, poll_interval=poll_interval)[uid]
@@ -305,7 +339,7 @@ class Client:
                     raise
                 log.warning("wait: connection lost (%s); reconnecting", error)
                 time.sleep(0.5)
-        with self._connection() as conn, conn.cursor(row_factory=class_row(Run)) as cur:
+        with self._connection() as conn, row_cursor(conn, Run) as cur:
             rows = cur.execute(queries.GET_RUNS, {"run_ids": ids}).fetchall()
         found = {run.run_id: run for run in rows}
         return {uid: found[uid] for uid in ids}
@@ -330,8 +364,10 @@ class Client:
                 # Listening first, then reading: a run finishing in between
                 # shows up either in this read or as a notification.
                 self._read_statuses(conn, pending, finished)
+                next_poll = time.monotonic() + interval
                 while pending:
-                    remaining = None if deadline is None else deadline - time.monotonic()
+                    now = time.monotonic()
+                    remaining = None if deadline is None else deadline - now
                     if remaining is not None and remaining <= 0:
                         unfinished = tuple(sorted(pending, key=str))
                         raise WaitTimeoutError(
@@ -341,17 +377,15 @@ class Client:
                             run_ids=unfinished,
                             timeout=timeout or 0.0,
                         )
-                    slice_ = interval if remaining is None else min(interval, remaining)
-                    got_any = False
-                    for notify in conn.notifies(timeout=slice_):
-                        got_any = True
-                        uid, status = _parse_run_notification(notify.payload)
-                        if uid is not None and status is not None:
-                            finished(uid, status)
-                        if not pending:
-                            break
-                    if not got_any and pending:
-                        self._read_statuses(conn, pending, finished)  # fallback poll
+                    slice_ = max(0.0, next_poll - now)
+                    if remaining is not None:
+                        slice_ = min(slice_, remaining)
+                    hinted = _wait_for_hint(conn, pending, slice_)
+                    # A hint is only a reason to look: the table decides. The
+                    # fallback poll runs on time, however busy the channel is.
+                    if hinted or time.monotonic() >= next_poll:
+                        self._read_statuses(conn, pending, finished)
+                        next_poll = time.monotonic() + interval
             finally:
                 if not conn.closed and not conn.broken:
                     conn.execute(queries.UNLISTEN_ALL)
@@ -377,20 +411,42 @@ class Client:
 
 
 def _connection_trouble(error: BaseException) -> bool:
-    """True when the connection dropped (server restart, killed backend, network)."""
-    return isinstance(error, DatabaseUnavailableError) or isinstance(
-        error.__cause__, psycopg.OperationalError
-    )
+    """True when the connection dropped (server restart, killed backend, network).
+
+    Same classification as the worker's retries: a server refusal that psycopg
+    also reports as ``OperationalError`` (a statement timeout, a resource
+    limit) is raised, not waited out.
+    """
+    if isinstance(error, DatabaseUnavailableError):
+        return True
+    cause = error.__cause__
+    return isinstance(cause, psycopg.Error) and is_transient(cause)
 
 
-def _parse_run_notification(payload: str) -> tuple[UUID | None, RunStatus | None]:
-    """``{"run_id": ..., "status": ...}`` from ``pgflow_runs``; Nones if unreadable."""
+def _wait_for_hint(conn: psycopg.Connection[Any], pending: set[UUID], timeout: float) -> bool:
+    """Wait up to ``timeout`` s for a ``pgflow_runs`` notification that may concern ``pending``.
+
+    True at the first notification naming a pending run, or one whose payload
+    cannot be read; other runs' notifications are skipped.  What the payload
+    says about the status is ignored: anyone can send one.
+    """
+    notifications = conn.notifies(timeout=timeout)
+    try:
+        for notify in notifications:
+            run_id = _notified_run(notify.payload)
+            if run_id is None or run_id in pending:
+                # Leaving the generator drops the rest of its packet: fine,
+                # since the caller now reads every pending run's status.
+                return True
+    finally:
+        notifications.close()
+    return False
+
+
+def _notified_run(payload: str) -> UUID | None:
+    """The ``run_id`` of a ``pgflow_runs`` payload; None if it cannot be read."""
     try:
         data = json.loads(payload)
-        status = data.get("status")
-        uid = UUID(str(data["run_id"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None, None
-    if status not in FINISHED_RUN_STATUSES:
-        return uid, None
-    return uid, status
+        return UUID(str(data["run_id"]))
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None

@@ -1,7 +1,7 @@
 """Exception hierarchy shared by every part of the package.
 
 The database is the authority on flows and runs: it raises errors with stable
-SQLSTATE codes ``PF001``..``PF016`` (see ``docs/sql-reference.md``).  Callers
+SQLSTATE codes ``PF001``..``PF017`` (see ``docs/sql-reference.md``).  Callers
 should not have to inspect SQLSTATEs themselves, so :func:`translate` turns a
 ``psycopg.Error`` into one class per kind of error.  Errors raised by Python
 before anything reaches the database (a bad step slug in the DSL, a bad
@@ -18,6 +18,7 @@ import psycopg
 
 __all__ = [
     "SQLSTATE_CLASSES",
+    "AttemptNotClaimedError",
     "CycleError",
     "DatabaseError",
     "DatabaseUnavailableError",
@@ -175,6 +176,15 @@ class EmptyFlowError(DatabaseError):
     """PF016: the flow has no steps."""
 
 
+class AttemptNotClaimedError(DatabaseError):
+    """PF017: a completion or failure names an attempt that was never claimed.
+
+    Raised by ``complete_task``, ``complete_tasks`` and ``fail_task`` when the
+    attempt is greater than the attempts the task has had, or the task was
+    never claimed at all: a result must come from a claim.  Nothing changed.
+    """
+
+
 SQLSTATE_CLASSES: Mapping[str, type[DatabaseError]] = MappingProxyType(
     {
         "PF001": InvalidSlugError,
@@ -193,6 +203,7 @@ SQLSTATE_CLASSES: Mapping[str, type[DatabaseError]] = MappingProxyType(
         "PF014": RunIdConflictError,
         "PF015": MapDependencyError,
         "PF016": EmptyFlowError,
+        "PF017": AttemptNotClaimedError,
     }
 )
 """SQLSTATE → exception class for pgflow's own error codes."""

@@ -15,18 +15,35 @@ database, :func:`jsonb_text` reproduces that printer byte for byte:
 :func:`to_json_value` checks and copies user values (conditions) up front, so a
 value jsonb would reject (``NaN``, ``"\\u0000"``, a lone surrogate, a non-string
 key) fails at definition time rather than in the database.
+
+:func:`decode_json` is the decoder the SDK uses for every ``json``/``jsonb``
+value it reads from the database.  Some values jsonb stores are beyond what
+Python's ``json`` module decodes: nesting deeper than the interpreter's
+recursion limit (about 1,000 levels; jsonb accepts far more) and integers with
+more digits than ``sys.get_int_max_str_digits()`` (4,300 by default; numeric
+holds 131,072).  Such a value decodes to an :class:`UndecodableJson` marker
+that says why, instead of an exception that would end the reading call (and
+with it a worker's claim of other tasks, or a client's ``get_run``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from pgflow.errors import DefinitionError
 
-__all__ = ["JsonObject", "JsonValue", "jsonb_text", "to_json_value"]
+__all__ = [
+    "JsonObject",
+    "JsonValue",
+    "UndecodableJson",
+    "decode_json",
+    "jsonb_text",
+    "to_json_value",
+]
 
 JsonValue: TypeAlias = (
     "str | int | float | Decimal | bool | list[JsonValue] | dict[str, JsonValue] | None"
@@ -127,3 +144,68 @@ def to_json_value(value: object, *, where: str) -> JsonValue:
             result[key] = to_json_value(item, where=f"{where}[{key!r}]")
         return result
     raise DefinitionError(f"{where}: {type(value).__name__} is not a JSON value ({value!r})")
+
+
+_MAX_REASON = 300
+"""Longest decoder message kept in an :class:`UndecodableJson` reason."""
+
+NESTED_TOO_DEEP: Final = "JSON nested deeper than the decoder allows"
+
+
+class UndecodableJson:
+    """Stands in for a stored JSON value that Python's decoder refuses.
+
+    The value is intact in the database (read it there, e.g. with
+    ``jsonb_path_query`` or ``::text``); only this process cannot turn it into
+    Python objects.  ``reason`` says why (``"JSON nested deeper than the
+    decoder allows"``, or the decoder's own message), ``size`` is the length of
+    the value's JSON text in bytes.  ``str()`` gives a one-line description, so
+    displays and ``json.dumps(..., default=str)`` show the marker rather than
+    fail.  Markers compare equal when reason and size are equal.
+    """
+
+    __slots__ = ("reason", "size")
+
+    reason: str
+    size: int
+
+    def __init__(self, reason: str, size: int) -> None:
+        self.reason = reason
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"UndecodableJson(reason={self.reason!r}, size={self.size})"
+
+    def __str__(self) -> str:
+        return f"<undecodable JSON value of {self.size} bytes: {self.reason}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, UndecodableJson):
+            return NotImplemented
+        return (self.reason, self.size) == (other.reason, other.size)
+
+    def __hash__(self) -> int:
+        return hash((self.reason, self.size))
+
+
+def decode_json(data: bytes | bytearray | str) -> JsonValue | UndecodableJson:
+    """``json.loads(data)``, or an :class:`UndecodableJson` when Python cannot decode it.
+
+    Only the limits of Python's decoder are caught (``RecursionError`` for deep
+    nesting, ``ValueError`` for oversized integers or malformed text); the
+    database only ever sends valid JSON, so anything else is a bug and raises.
+    """
+    try:
+        value: JsonValue = json.loads(data)
+    except RecursionError:
+        return UndecodableJson(NESTED_TOO_DEEP, _size(data))
+    except ValueError as error:
+        message = " ".join(str(error).split())
+        if len(message) > _MAX_REASON:
+            message = message[: _MAX_REASON - 3] + "..."
+        return UndecodableJson(f"{type(error).__name__}: {message}", _size(data))
+    return value
+
+
+def _size(data: bytes | bytearray | str) -> int:
+    return len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)

@@ -7,6 +7,8 @@
 
 -- name: claim_tasks
 -- Lease up to max_tasks visible tasks of the given flows to this worker.
+-- input is decoded per row by the SDK (pgflow.runs.row_cursor): an input
+-- Python cannot decode fails its own task, never the whole claim.
 select run_id, flow_slug, step_slug, task_index, attempt, input, lease_expires_at
   from pgflow.claim_tasks(
          worker_id => %(worker_id)s,
@@ -20,6 +22,9 @@ select extract(epoch from pgflow.next_task_visible_at(flow_slugs => %(flow_slugs
                           - clock_timestamp())::float8 as wait_seconds
 
 -- name: complete_task
+-- When the call changed nothing (stale attempt, finished task, ended run)
+-- only status is set; attempts_count, max_attempts and visible_at are null.
+-- PF017: the attempt was never claimed.
 select status, attempts_count, max_attempts, visible_at
   from pgflow.complete_task(
          run_id => %(run_id)s,
@@ -39,6 +44,7 @@ select pgflow.complete_tasks(
 
 -- name: fail_task
 -- retry_in: seconds until a requeued task is claimable again (server clock).
+-- When the call changed nothing only status is set (the rest is null).
 select status, attempts_count, max_attempts, visible_at,
        extract(epoch from visible_at - clock_timestamp())::float8 as retry_in
   from pgflow.fail_task(

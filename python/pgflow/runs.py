@@ -2,17 +2,30 @@
 
 Each class mirrors the columns the SDK selects from ``pgflow.runs``,
 ``pgflow.step_states`` and ``pgflow.step_tasks`` (see ``queries.sql``), and is
-filled by ``psycopg.rows.class_row``.  Statuses are ``Literal`` types with the
-values documented in ``docs/sql-reference.md``.  JSON columns hold whatever
-``json.loads`` gives (``JsonValue``).
+filled through :func:`row_cursor`.  Statuses are ``Literal`` types with the
+values documented in ``docs/sql-reference.md``.
+
+JSON columns (``input``, ``output``) hold the decoded value (``JsonValue``),
+except a value Python's decoder cannot handle (JSON nested deeper than about
+1,000 levels, an integer of more than 4,300 digits): such a value is an
+:class:`~pgflow.jsonb.UndecodableJson` marker carrying the reason and the
+size, so reading a run never raises because of what the run holds.  Check
+``isinstance(run.input, UndecodableJson)`` where that matters; the value itself
+is intact in the database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, TypeVar
 from uuid import UUID
+
+import psycopg
+from psycopg.rows import class_row
+from psycopg.types.json import set_json_loads
+
+from pgflow.jsonb import UndecodableJson, decode_json
 
 __all__ = [
     "FINISHED_RUN_STATUSES",
@@ -27,10 +40,18 @@ __all__ = [
     "StepType",
     "TaskOutcome",
     "TaskStatus",
+    "UndecodableJson",
+    "row_cursor",
 ]
 
 JsonValue: TypeAlias = Any
-"""A decoded JSON value: dict, list, str, int, float, bool or None."""
+"""A decoded JSON value: dict, list, str, int, float, bool or None.
+
+Or an :class:`~pgflow.jsonb.UndecodableJson` marker for a stored value that
+Python cannot decode (see the module docstring).
+"""
+
+RowT = TypeVar("RowT")
 
 RunStatus: TypeAlias = Literal["started", "completed", "failed", "cancelled"]
 StepStatus: TypeAlias = Literal["created", "started", "completed", "failed", "skipped", "cancelled"]
@@ -195,8 +216,11 @@ class ClaimedTask:
     """A task leased to a worker by ``pgflow.claim_tasks``.
 
     ``input`` is ``{"run": <run input>, "<dep>": <dep output>, ...}`` for a
-    single step and the array element for a map step.  ``attempt`` must be
-    passed back to ``complete_task`` / ``fail_task``.
+    single step and the array element for a map step, or an
+    :class:`~pgflow.jsonb.UndecodableJson` marker when Python cannot decode
+    it (the worker then fails the task without calling the handler, see
+    :attr:`input_error`).  ``attempt`` must be passed back to
+    ``complete_task`` / ``fail_task``.
     """
 
     run_id: UUID
@@ -211,3 +235,26 @@ class ClaimedTask:
     def key(self) -> str:
         """A short human-readable name: ``flow/step[index] (run <uuid>)``."""
         return f"{self.flow_slug}/{self.step_slug}[{self.task_index}] (run {self.run_id})"
+
+    @property
+    def input_error(self) -> str | None:
+        """Why the input could not be decoded, or None when it was."""
+        if isinstance(self.input, UndecodableJson):
+            return (
+                f"input could not be decoded: {self.input.reason} ({self.input.size} bytes of JSON)"
+            )
+        return None
+
+
+def row_cursor(conn: psycopg.Connection[Any], row_type: type[RowT]) -> psycopg.Cursor[RowT]:
+    """A cursor on ``conn`` returning ``row_type`` rows (``class_row``).
+
+    Its ``json``/``jsonb`` values decode with :func:`~pgflow.jsonb.decode_json`:
+    a value Python cannot decode becomes an :class:`~pgflow.jsonb.UndecodableJson`
+    marker instead of an exception that would lose every other row.  The
+    loader is set on the cursor only, so a connection from a caller's pool is
+    left as it was.
+    """
+    cur = conn.cursor(row_factory=class_row(row_type))
+    set_json_loads(decode_json, cur)
+    return cur

@@ -36,7 +36,7 @@ _LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 WORKER_EPILOG = """\
 Every option can also come from the environment: PGFLOW_CONCURRENCY,
 PGFLOW_BATCH_SIZE, PGFLOW_POLL_INTERVAL, PGFLOW_HEARTBEAT_INTERVAL,
-PGFLOW_GRACE_PERIOD, PGFLOW_LOG_LEVEL (flags win).
+PGFLOW_GRACE_PERIOD, PGFLOW_MAX_OUTPUT_BYTES, PGFLOW_LOG_LEVEL (flags win).
 
 SIGTERM or SIGINT: stop claiming, wait up to --grace-period for running
 handlers, report their results, exit 0. A second signal stops at once.
@@ -88,6 +88,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         type=_non_negative_float,
         metavar="SECONDS",
         help="on SIGTERM/SIGINT, wait this long for running handlers (default 30)",
+    )
+    worker.add_argument(
+        "--max-output-bytes",
+        type=_positive_int,
+        metavar="BYTES",
+        help="fail a task whose handler output (JSON text) is larger, before sending it "
+        "(default 16777216 = 16 MiB; jsonb's own limit is 256 MB)",
     )
     worker.add_argument(
         "--no-verify",
@@ -220,6 +227,7 @@ def _worker(args: argparse.Namespace) -> int:
             poll_interval=args.poll_interval,
             heartbeat_interval=args.heartbeat_interval,
             grace_period=args.grace_period,
+            max_output_bytes=args.max_output_bytes,
             verify_flows=None if args.verify else False,
         )
         worker = Worker(flows, url, options=options)

@@ -16,11 +16,10 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
 from pgflow import queries
-from pgflow.runs import ClaimedTask
+from pgflow.runs import ClaimedTask, row_cursor
 from pgflow.worker.database import Abandoned, Backoff, call_with_retry
 
 __all__ = ["ClaimLoop"]
@@ -169,7 +168,9 @@ class ClaimLoop:
         }
 
         def action(conn: psycopg.Connection[Any]) -> list[ClaimedTask]:
-            with conn.cursor(row_factory=class_row(ClaimedTask)) as cur:
+            # An input Python cannot decode becomes a marker on its task (which
+            # the executor fails), never an exception that loses the batch.
+            with row_cursor(conn, ClaimedTask) as cur:
                 return cur.execute(queries.CLAIM_TASKS, params).fetchall()
 
         tasks = call_with_retry(self._pool, "claim_tasks", action, give_up=self._stopping)

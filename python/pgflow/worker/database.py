@@ -2,9 +2,9 @@
 
 Every call the worker makes is one statement in autocommit mode: no
 transaction is ever held open while a handler runs.  Transient failures
-(connection lost, pool exhausted, serialization failure 40001, deadlock
-40P01, server shutting down) are retried with capped exponential backoff;
-anything else is raised to the caller.
+(see :func:`is_transient`) are retried with capped exponential backoff;
+anything else is raised to the caller at once, so a call the server refuses
+for what it carries is never retried forever.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-__all__ = ["Abandoned", "Backoff", "call_with_retry", "is_transient"]
+__all__ = ["RETRIED_SQLSTATES", "Abandoned", "Backoff", "call_with_retry", "is_transient"]
 
 log = logging.getLogger("pgflow.worker")
 
@@ -30,14 +30,38 @@ class Abandoned(Exception):
     """A retried call gave up because the worker is stopping or its deadline passed."""
 
 
+RETRIED_SQLSTATES: Final = frozenset(
+    {
+        "57P01",  # admin_shutdown: the server is stopping (or the backend was terminated)
+        "57P02",  # crash_shutdown: another backend crashed, the server restarts
+        "57P03",  # cannot_connect_now: the server is starting up or shutting down
+        "53300",  # too_many_connections
+        "40001",  # serialization_failure: the transaction was rolled back, nothing applied
+        "40P01",  # deadlock_detected: same
+    }
+)
+"""SQLSTATEs retried besides class ``08`` (connection exception)."""
+
+
 def is_transient(error: BaseException) -> bool:
     """True for errors worth retrying: connection trouble and transaction rollbacks.
 
-    psycopg maps connection loss, ``PoolTimeout``, class 40 (serialization
-    failure, deadlock) and class 57 (admin shutdown, cancel) to
-    ``OperationalError``.
+    Retried: an ``OperationalError`` without a SQLSTATE (the connection was
+    lost on the client's side, or ``PoolTimeout``), class ``08`` (connection
+    exception) and :data:`RETRIED_SQLSTATES`.  Nothing else is: psycopg maps
+    many server refusals to ``OperationalError`` too (class ``53``
+    insufficient resources, ``54`` program limit exceeded such as a jsonb over
+    256 MB, ``55`` object not in prerequisite state, ``57014`` statement
+    cancelled), and retrying those would only repeat the refusal.
     """
-    return isinstance(error, psycopg.OperationalError)
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, psycopg.Error):
+        return False
+    sqlstate = error.sqlstate
+    if sqlstate is None:
+        return isinstance(error, psycopg.OperationalError)
+    return sqlstate.startswith("08") or sqlstate in RETRIED_SQLSTATES
 
 
 class Backoff:

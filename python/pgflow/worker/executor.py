@@ -2,9 +2,11 @@
 
 The executor knows nothing about the database.  It calls the handler with
 the task input, encodes the output as JSON text (so a value jsonb would
-refuse fails the task with a clear message instead of failing the report),
-and hands an :class:`Outcome` to a callback.  It counts handlers in flight so
-the claim loop asks for exactly the free slots.
+refuse, or one over the worker's ``max_output_bytes``, fails the task with a
+clear message instead of failing the report), and hands an :class:`Outcome`
+to a callback.  A task whose input Python could not decode fails at once
+without calling the handler.  It counts handlers in flight so the claim loop
+asks for exactly the free slots.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import inspect
 import json
 import logging
 import queue
+import re
 import threading
 import time
 import traceback
@@ -26,7 +29,15 @@ from pgflow.dsl import StepDefinition
 from pgflow.runs import ClaimedTask
 from pgflow.worker.context import TaskContext, reset_current, set_current
 
-__all__ = ["HandlerExecutor", "Outcome", "encode_output", "format_error"]
+__all__ = [
+    "HandlerExecutor",
+    "InputError",
+    "Outcome",
+    "OutputError",
+    "OutputTooLarge",
+    "encode_output",
+    "format_error",
+]
 
 log = logging.getLogger("pgflow.worker")
 
@@ -64,20 +75,46 @@ class OutputError(TypeError):
     """A handler returned something jsonb cannot store."""
 
 
-def encode_output(value: object) -> str:
-    """The handler's return value as JSON text; :class:`OutputError` if jsonb would refuse it."""
+class OutputTooLarge(OutputError):
+    """A handler's output is over the worker's ``max_output_bytes``."""
+
+
+class InputError(ValueError):
+    """The task's input could not be decoded, so its handler was not called."""
+
+
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+"""``\\u0000`` after an even number of backslashes: a U+0000 in the JSON text,
+not a string holding a backslash followed by ``u0000``."""
+
+
+def encode_output(value: object, max_bytes: int | None = None) -> str:
+    """The handler's return value as JSON text.
+
+    Raises :class:`OutputError` if jsonb would refuse it, and
+    :class:`OutputTooLarge` if its UTF-8 text is over ``max_bytes``.
+    """
     try:
         text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as error:
         raise OutputError(f"the handler's return value is not JSON: {error}") from None
-    if "\\u0000" in text:
+    except RecursionError:
+        raise OutputError(
+            "the handler's return value is nested deeper than the JSON encoder allows"
+        ) from None
+    if "\\u0000" in text and _NUL_ESCAPE.search(text):
         raise OutputError("the handler's return value contains U+0000, which jsonb cannot store")
     try:
-        text.encode("utf-8")
+        size = len(text.encode("utf-8"))
     except UnicodeEncodeError as error:
         raise OutputError(
             f"the handler's return value is not valid Unicode ({error.reason})"
         ) from None
+    if max_bytes is not None and size > max_bytes:
+        raise OutputTooLarge(
+            f"the handler's output is {size} bytes, over the worker's limit of {max_bytes}"
+            " (--max-output-bytes)"
+        )
     return text
 
 
@@ -176,10 +213,12 @@ class HandlerExecutor:
         max_error_length: int,
         on_done: Callable[[Outcome], None],
         on_slot_free: Callable[[], None] = lambda: None,
+        max_output_bytes: int | None = None,
     ) -> None:
         self._worker_id = worker_id
         self._concurrency = concurrency
         self._max_error_length = max_error_length
+        self._max_output_bytes = max_output_bytes
         self._on_done = on_done
         self._on_slot_free = on_slot_free
         self._threads = _ThreadPool(concurrency)
@@ -217,7 +256,10 @@ class HandlerExecutor:
             attempt=task.attempt,
             lease_expires_at=task.lease_expires_at,
         )
-        if step is None or step.handler is None:
+        input_error = task.input_error
+        if input_error is not None:
+            self._finish(task, time.monotonic(), error=InputError(input_error))
+        elif step is None or step.handler is None:
             what = "step" if step is None else "handler"
             self._finish(
                 task,
@@ -254,7 +296,7 @@ class HandlerExecutor:
             result = step.handler(task.input)
             if inspect.isawaitable(result):
                 result = self._event_loop().run_until_done(result)
-            output = encode_output(result)
+            output = encode_output(result, self._max_output_bytes)
         except BaseException as error:
             self._finish(task, started, error=error)
         else:
@@ -272,7 +314,7 @@ class HandlerExecutor:
             result = step.handler(task.input)
             if inspect.isawaitable(result):
                 result = await result
-            output = encode_output(result)
+            output = encode_output(result, self._max_output_bytes)
         except BaseException as error:
             self._finish(task, started, error=error)
         else:

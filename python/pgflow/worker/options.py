@@ -7,7 +7,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Final
 
-__all__ = ["ENVIRONMENT_VARIABLES", "WorkerOptions"]
+__all__ = ["DEFAULT_MAX_OUTPUT_BYTES", "ENVIRONMENT_VARIABLES", "WorkerOptions"]
+
+DEFAULT_MAX_OUTPUT_BYTES: Final = 16 * 1024 * 1024
+"""16 MiB: the default limit on one handler output's JSON text.
+
+jsonb refuses values over 256 MB, but an output is stored more than once (the
+task, the step, the input of every dependent task, the run output), is held
+in the worker's memory as text while it is reported, and a map step gathers
+all its task outputs into one array that must itself stay under the limit.
+16 MiB leaves that headroom and is far above what workflow steps usually
+return (identifiers, small documents); pass large data by reference (a URL,
+a table row) or raise the limit.
+"""
 
 ENVIRONMENT_VARIABLES: Final = {
     "concurrency": "PGFLOW_CONCURRENCY",
@@ -15,6 +27,7 @@ ENVIRONMENT_VARIABLES: Final = {
     "poll_interval": "PGFLOW_POLL_INTERVAL",
     "heartbeat_interval": "PGFLOW_HEARTBEAT_INTERVAL",
     "grace_period": "PGFLOW_GRACE_PERIOD",
+    "max_output_bytes": "PGFLOW_MAX_OUTPUT_BYTES",
 }
 """Option name → environment variable read by :meth:`WorkerOptions.from_env`."""
 
@@ -45,6 +58,11 @@ class WorkerOptions:
         Most completions sent in one ``complete_tasks`` call.
     max_error_length
         Error messages sent to ``fail_task`` are cut to this many characters.
+    max_output_bytes
+        A handler output whose JSON text is larger (UTF-8 bytes) fails its
+        task before anything is sent, with ``OutputTooLarge: the handler's
+        output is N bytes, over the worker's limit of M``; the attempt counts
+        like any failure.  Default :data:`DEFAULT_MAX_OUTPUT_BYTES` (16 MiB).
     verify_flows
         Check at start that each flow's shape in the database equals the code's
         (``pgflow.verify_flow``), so a worker never runs handlers of a
@@ -59,10 +77,17 @@ class WorkerOptions:
     flush_delay: float = 0.0
     max_batch_report: int = 100
     max_error_length: int = 10_000
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     verify_flows: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("concurrency", "batch_size", "max_batch_report", "max_error_length"):
+        for name in (
+            "concurrency",
+            "batch_size",
+            "max_batch_report",
+            "max_error_length",
+            "max_output_bytes",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"worker option {name} must be >= 1, got {getattr(self, name)!r}")
         for name in ("poll_interval", "heartbeat_interval"):

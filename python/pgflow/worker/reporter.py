@@ -3,12 +3,26 @@
 One thread drains a queue of :class:`Outcome`.  It takes everything queued
 (after lingering ``flush_delay`` seconds, 0 by default), sends the
 completions in one ``complete_tasks`` call (``complete_task`` for a single
-one) and each failure with ``fail_task``; what arrives meanwhile forms the
-next batch, so batches grow with the load without delaying a lone result.
-Transient errors are retried with backoff until the call succeeds: a result
-the worker holds is never dropped while the worker runs.  Only a stopping
-worker whose grace period has passed gives up, and the tasks concerned are
-then retried after their lease expires.
+one; a batch is also cut at :data:`MAX_BATCH_CHARS` of output text) and each
+failure with ``fail_task``; what arrives meanwhile forms the next batch, so
+batches grow with the load without delaying a lone result.
+
+Connection trouble (see :func:`~pgflow.worker.database.is_transient`) is
+retried with backoff until the call succeeds: a result the worker holds is
+never dropped while the worker runs.  Only a stopping worker whose grace
+period has passed gives up, and the tasks concerned are then retried after
+their lease expires.  Any other error is not retried, and concerns one result
+only:
+
+* a batch ``complete_tasks`` the server refuses is sent again one result at a
+  time, so one bad result does not sink the others;
+* a single completion the server refuses (a jsonb limit, a value it cannot
+  store, a statement timeout, ...) fails that task with the server's reason,
+  ``OutputError: the database refused the output (SQLSTATE): message``;
+* a completion or failure refused with one of pgflow's own codes (``PF0xx``:
+  unknown run or task, an attempt that was never claimed) cannot succeed by
+  failing the task either: it is logged and dropped, like a ``fail_task`` the
+  server refuses; the task is retried when its lease expires.
 """
 
 from __future__ import annotations
@@ -17,9 +31,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import dict_row
@@ -29,9 +43,31 @@ from pgflow import queries
 from pgflow.worker.database import Abandoned, call_with_retry
 from pgflow.worker.executor import Outcome
 
-__all__ = ["Reporter"]
+__all__ = ["MAX_BATCH_CHARS", "Reporter"]
 
 log = logging.getLogger("pgflow.worker")
+
+MAX_BATCH_CHARS: Final = 32 * 1024 * 1024
+"""Most output text (characters) sent in one ``complete_tasks`` call.
+
+The outputs travel as one ``jsonb[]`` parameter, which PostgreSQL caps at
+1 GB; batches of large outputs are cut well below that.
+"""
+
+
+def _describe(error: psycopg.Error) -> str:
+    """``SQLSTATE: message (detail)`` on one line, as the server said it."""
+    diag = error.diag
+    message = diag.message_primary or str(error).strip() or type(error).__name__
+    if diag.message_detail:
+        message = f"{message} ({diag.message_detail})"
+    message = " ".join(message.split())
+    return f"{error.sqlstate}: {message}" if error.sqlstate else message
+
+
+def _refused_by_pgflow(error: psycopg.Error) -> bool:
+    """pgflow's own refusal (``PF0xx``): the call itself is wrong, not the output."""
+    return (error.sqlstate or "").startswith("PF")
 
 
 def _ms(seconds: float) -> str:
@@ -72,6 +108,8 @@ class Reporter:
         """Outcomes the database acknowledged (completed or failed), for stats."""
         self.lost = 0
         """Outcomes given up on at shutdown (left to lease expiry)."""
+        self.refused = 0
+        """Reports the database refused with a non-retried error (left to lease expiry)."""
 
     def start(self) -> None:
         self._thread.start()
@@ -124,10 +162,11 @@ class Reporter:
                     )
                 except queue.Empty:
                     break
+            done: set[int] = set()
             try:
-                self._send(batch)
+                self._send(batch, done)
             except Abandoned:
-                self._abandon(batch)
+                self._abandon([o for o in batch if id(o) not in done])
             except Exception:  # pragma: no cover - defensive: the thread must live
                 log.exception("unexpected error while reporting %d results", len(batch))
             finally:
@@ -153,7 +192,8 @@ class Reporter:
                 self._drained.notify_all()
             log.error("gave up reporting %s (worker stopping)", outcome.task.key)
 
-    def _send(self, batch: Sequence[Outcome]) -> None:
+    def _send(self, batch: Sequence[Outcome], done: set[int]) -> None:
+        """Report ``batch``; adds ``id(outcome)`` to ``done`` as each one is settled."""
         now = datetime.now(UTC)
         for outcome in batch:
             if outcome.task.lease_expires_at < now:
@@ -165,19 +205,22 @@ class Reporter:
                     outcome.task.lease_expires_at.isoformat(),
                 )
         completions = [o for o in batch if o.ok]
-        if len(completions) == 1:
-            self._complete_one(completions[0])
-        elif completions:
-            self._complete_many(completions)
+        for chunk in _chunks(completions, MAX_BATCH_CHARS):
+            if len(chunk) == 1:
+                self._complete_one(chunk[0])
+            else:
+                self._complete_many(chunk, done)
+            done.update(id(o) for o in chunk)
         if completions:
             self._on_completed()
         for outcome in batch:
             if not outcome.ok:
                 self._fail(outcome, outcome.error or "error")
+                done.add(id(outcome))
 
     # -- completions ---------------------------------------------------------
 
-    def _complete_many(self, batch: Sequence[Outcome]) -> None:
+    def _complete_many(self, batch: Sequence[Outcome], done: set[int]) -> None:
         params = {
             "run_ids": [o.task.run_id for o in batch],
             "step_slugs": [o.task.step_slug for o in batch],
@@ -195,15 +238,18 @@ class Reporter:
                 self._pool, f"complete_tasks({len(batch)})", action, give_up=self._give_up
             )
         except psycopg.Error as error:
-            # One bad item (e.g. an output the server refuses) must not sink the
-            # others: report them one by one to isolate it.
+            # Not a connection problem (those are retried): the server refused
+            # something in the batch. One bad item (an output over a jsonb
+            # limit, an attempt never claimed) must not sink the others: report
+            # them one by one to isolate it.
             log.warning(
-                "complete_tasks for %d results failed (%s); reporting them one by one",
+                "complete_tasks for %d results was refused (%s); reporting them one by one",
                 len(batch),
-                error,
+                _describe(error),
             )
             for outcome in batch:
                 self._complete_one(outcome)
+                done.add(id(outcome))
             return
         self.reported += len(batch)
         for outcome in batch:
@@ -234,18 +280,29 @@ class Reporter:
             row = call_with_retry(
                 self._pool, f"complete_task({task.step_slug})", action, give_up=self._give_up
             )
-        except psycopg.DataError as error:
-            # The server refused the output itself: the task fails with the reason.
-            self._fail(outcome, f"OutputError: the database refused the output: {error}")
-            return
         except psycopg.Error as error:
-            log.error("could not complete %s: %s", task.key, error)
+            if _refused_by_pgflow(error):
+                self.refused += 1
+                log.error(
+                    "the database refused the completion of %s (%s); not retried,"
+                    " the task is retried when its lease expires",
+                    task.key,
+                    _describe(error),
+                )
+                return
+            # The server refused the output itself: the task fails with the reason.
+            self._fail(
+                outcome, f"OutputError: the database refused the output ({_describe(error)})"
+            )
             return
         self.reported += 1
         log.debug("completed %s in %s", task.key, _ms(outcome.seconds))
-        if row is not None and row["status"] != "completed":
+        if row is None:
+            return
+        if row["status"] != "completed" or row["attempts_count"] is None:
+            # Only the key and status come back when the call changed nothing.
             log.info("completion of %s changed nothing (task is %s)", task.key, row["status"])
-        elif row is not None and row["attempts_count"] != task.attempt:
+        elif row["attempts_count"] != task.attempt:
             log.info(
                 "lease lost: %s completed late (the task is at attempt %s); result kept",
                 task.key,
@@ -259,7 +316,7 @@ class Reporter:
         params = {
             "run_id": task.run_id,
             "step_slug": task.step_slug,
-            "error_message": message[: self._max_error_length],
+            "error_message": _bounded(message, self._max_error_length),
             "task_index": task.task_index,
             "attempt": task.attempt,
         }
@@ -273,12 +330,28 @@ class Reporter:
                 self._pool, f"fail_task({task.step_slug})", action, give_up=self._give_up
             )
         except psycopg.Error as error:
-            log.error("could not report the failure of %s: %s", task.key, error)
+            # Not retried: the same call would be refused again. The lease
+            # expires and the task is claimed again.
+            self.refused += 1
+            log.error(
+                "the database refused the failure of %s (%s); not retried,"
+                " the task is retried when its lease expires (the failure was: %s)",
+                task.key,
+                _describe(error),
+                message,
+            )
             return
         self.reported += 1
         trace = f"\n{outcome.traceback.rstrip()}" if outcome.traceback else ""
         if row is None:
             log.warning("failed %s: %s%s", task.key, message, trace)
+        elif row["attempts_count"] is None:
+            # Only the key and status come back when the call changed nothing.
+            log.info(
+                "failure of %s changed nothing: its attempt is stale or the task is %s",
+                task.key,
+                row["status"],
+            )
         elif row["attempts_count"] != task.attempt or row["status"] not in ("queued", "failed"):
             log.info(
                 "lease lost: failure of %s ignored (task is %s at attempt %s)",
@@ -308,6 +381,30 @@ class Reporter:
                 message,
                 trace,
             )
+
+
+def _chunks(outcomes: Sequence[Outcome], max_chars: int) -> Iterator[list[Outcome]]:
+    """Consecutive groups of ``outcomes`` whose output text adds up to at most ``max_chars``."""
+    chunk: list[Outcome] = []
+    size = 0
+    for outcome in outcomes:
+        length = len(outcome.output_json or "")
+        if chunk and size + length > max_chars:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(outcome)
+        size += length
+    if chunk:
+        yield chunk
+
+
+def _bounded(message: str, max_length: int) -> str:
+    """``message`` without NUL characters (text refuses them), cut to ``max_length``."""
+    text = message.replace("\x00", "\\x00")
+    if len(text) > max_length:
+        marker = " [truncated]"
+        text = text[: max(0, max_length - len(marker))] + marker
+    return text
 
 
 def _when(moment: object) -> str:

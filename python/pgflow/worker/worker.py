@@ -262,6 +262,7 @@ class Worker:
             worker_id=self.worker_id,
             concurrency=options.concurrency,
             max_error_length=options.max_error_length,
+            max_output_bytes=options.max_output_bytes,
             on_done=on_done,
             on_slot_free=claim_loop.slot_freed,
         )

@@ -8,8 +8,8 @@ import pytest
 
 from pgflow import queries
 from pgflow.queries import parse_queries
-from pgflow.worker.executor import OutputError, encode_output, format_error
-from pgflow.worker.options import WorkerOptions
+from pgflow.worker.executor import OutputError, OutputTooLarge, encode_output, format_error
+from pgflow.worker.options import DEFAULT_MAX_OUTPUT_BYTES, WorkerOptions
 
 
 def test_outputs_are_encoded_as_compact_json() -> None:
@@ -35,6 +35,30 @@ def test_outputs_jsonb_would_refuse_are_rejected_with_the_reason(
 ) -> None:
     with pytest.raises(OutputError, match=reason):
         encode_output(value)
+
+
+def test_a_string_holding_a_backslash_before_u0000_is_not_taken_for_a_nul() -> None:
+    assert encode_output("C:\\u0000") == '"C:\\\\u0000"'
+    with pytest.raises(OutputError, match=r"U\+0000"):
+        encode_output(["\\", "\\\x00"])
+
+
+def test_an_output_over_the_size_limit_is_refused_with_its_size_and_the_limit() -> None:
+    assert encode_output("é" * 4, max_bytes=10) == '"éééé"'  # 10 bytes: at the limit
+    with pytest.raises(OutputTooLarge) as caught:
+        encode_output("é" * 5, max_bytes=10)
+    assert format_error(caught.value, 1000) == (
+        "OutputTooLarge: the handler's output is 12 bytes, over the worker's limit of 10"
+        " (--max-output-bytes)"
+    )
+
+
+def test_the_output_limit_defaults_to_16_mib_and_comes_from_the_environment() -> None:
+    assert WorkerOptions().max_output_bytes == DEFAULT_MAX_OUTPUT_BYTES == 16_777_216
+    env = {"PGFLOW_MAX_OUTPUT_BYTES": "1000"}
+    assert WorkerOptions.from_env(env).max_output_bytes == 1000
+    with pytest.raises(ValueError, match="max_output_bytes must be >= 1"):
+        WorkerOptions(max_output_bytes=0)
 
 
 def test_errors_are_type_and_message_and_bounded() -> None:
