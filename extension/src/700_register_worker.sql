@@ -8,12 +8,18 @@ create function pgflow.register_worker(
     pid integer default null
 )
 returns pgflow.workers
-language sql
+language plpgsql
 volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-    select pgflow.check_list('flow_slugs', register_worker.flow_slugs);
+declare
+    v_worker pgflow.workers;
+begin
+    if register_worker.worker_id is null then
+        raise exception using errcode = 'PF009', message = 'register_worker needs a worker_id';
+    end if;
+    perform pgflow.check_list('flow_slugs', register_worker.flow_slugs);
     insert into pgflow.workers as w (
         worker_id, flow_slugs, hostname, pid, started_at, last_heartbeat_at
     )
@@ -27,5 +33,7 @@ as $$
         pid = excluded.pid,
         last_heartbeat_at = excluded.last_heartbeat_at,
         stopped_at = null
-    returning w.*
+    returning w.* into v_worker;
+    return v_worker;
+end;
 $$;

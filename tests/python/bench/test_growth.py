@@ -5,10 +5,10 @@ from __future__ import annotations
 import psycopg
 from psycopg.rows import TupleRow
 
-from pgflow.bench.common import deploy, drain, start_runs
-from pgflow.bench.flows import BenchSingle
-from pgflow.bench.growth import fill
-from pgflow.bench.report import Results
+from pgflow_bench.common import deploy, drain, start_runs
+from pgflow_bench.flows import BenchSingle
+from pgflow_bench.growth import fill
+from pgflow_bench.report import Results
 
 
 def finished_runs(conn: psycopg.Connection[TupleRow]) -> int:

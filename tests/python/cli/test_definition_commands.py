@@ -24,7 +24,7 @@ from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[3]
 PGFLOW = Path(sys.executable).parent / "pgflow"
-ANALYZE = f"{ROOT}/examples/analyze_website.py:AnalyzeWebsite"
+ANALYZE = f"{ROOT}/python/pgflow/examples/analyze_website.py:AnalyzeWebsite"
 GOLDEN = ROOT / "tests/python/compiler/golden"
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/nothing?connect_timeout=3"
 
@@ -131,9 +131,9 @@ def test_unknown_command_and_missing_argument_are_usage_errors() -> None:
     [
         ("no/such/file.py:Flow", "no such file"),
         ("no_such_module_xyz:Flow", "no module named 'no_such_module_xyz'"),
-        (f"{ROOT}/examples/fanout.py", "must define exactly one flow"),
-        (f"{ROOT}/examples/fanout.py:Nope", "has no attribute 'Nope'"),
-        (f"{ROOT}/examples/fanout.py:re", "is not a pgflow Flow (got module)"),
+        (f"{ROOT}/python/pgflow/examples/fanout.py", "must define exactly one flow"),
+        (f"{ROOT}/python/pgflow/examples/fanout.py:Nope", "has no attribute 'Nope'"),
+        (f"{ROOT}/python/pgflow/examples/fanout.py:re", "is not a pgflow Flow (got module)"),
     ],
 )
 def test_bad_flow_ref_exits_2_without_traceback(ref: str, fragment: str) -> None:

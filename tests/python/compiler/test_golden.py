@@ -17,7 +17,6 @@ import pytest
 
 from pgflow import Flow, compile_flow, load_flow
 
-ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("PGFLOW_UPDATE_GOLDEN") == "1"
 
@@ -48,9 +47,9 @@ def kitchen_sink() -> Flow[Any]:
 
 
 CASES = {
-    "analyze_website_v2": lambda: load_flow(f"{ROOT}/examples/analyze_website.py:AnalyzeWebsite"),
-    "word_count_v1": lambda: load_flow(f"{ROOT}/examples/fanout.py:WordCount"),
-    "square_sum_v1": lambda: load_flow(f"{ROOT}/examples/fanout.py:SquareSum"),
+    "analyze_website_v2": lambda: load_flow("pgflow.examples.analyze_website:AnalyzeWebsite"),
+    "word_count_v1": lambda: load_flow("pgflow.examples.fanout:WordCount"),
+    "square_sum_v1": lambda: load_flow("pgflow.examples.fanout:SquareSum"),
     "kitchen_sink_v1": kitchen_sink,
 }
 

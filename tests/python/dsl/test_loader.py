@@ -12,7 +12,7 @@ import pytest
 from pgflow import Flow, FlowRefError, load_flow
 from pgflow.loader import split_flow_ref
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "python" / "pgflow" / "examples"
 
 
 def write(path: Path, source: str) -> Path:

@@ -1,0 +1,1 @@
+"""``python -m pgflow_bench``: throughput and latency of pgflow against the machine's floor."""

@@ -1,0 +1,25 @@
+"""Flows the benchmark deploys; ``pgflow worker pgflow_bench.flows:NAME`` loads them too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgflow.dsl import Flow
+
+
+def noop(_input: Any) -> dict[str, Any]:
+    return {}
+
+
+BenchSingle: Flow[Any] = Flow("bench_single").step("noop", noop)
+"""One step, one task per run: the queue path."""
+
+BenchMap: Flow[Any] = Flow("bench_map").step("each", noop, map=True)
+"""One root map step: one task per element of the run input."""
+
+
+def chain(steps: int) -> Flow[Any]:
+    flow: Flow[Any] = Flow(f"bench_chain_{steps}")
+    for i in range(steps):
+        flow.step(f"s{i}", noop, depends_on=[f"s{i - 1}"] if i else [])
+    return flow

@@ -1,1 +1,0 @@
-"""``python -m pgflow.bench``: throughput and latency of pgflow against the machine's floor."""

@@ -1,0 +1,1 @@
+"""Part ``fuzz``: hostile arguments for every SQL entry point of schema pgflow."""

@@ -1,0 +1,1 @@
+"""What every part of the chaos suite shares: figures, scale, databases, roles, checks."""

@@ -1,0 +1,1 @@
+"""Part ``races``: state transitions racing on real connections."""
