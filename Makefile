@@ -48,6 +48,7 @@ PLAIN_SQL   := $(PKG_SQL_DIR)/pgflow_plain.sql
 help:
 	@echo "make build        generate $(EXT_SQL) and $(PKG_SQL_DIR)/ (plain install script)"
 	@echo "make install      build + copy control/scripts into \$$(pg_config --sharedir)/extension"
+	@echo "make check        the whole suite, as CI runs it: lint, test, chaos --quick, bench --quick"
 	@echo "make test         pgTAP + pytest against a throwaway cluster (PYTEST_ARGS=...)"
 	@echo "make test-sql     pgTAP only;  make test-python: pytest only"
 	@echo "make lint         sqlfluff, ruff, mypy, plpgsql_check (make -k lint: report all)"
@@ -149,9 +150,18 @@ bench: build
 # of its own), racing transitions, a fuzz of every SQL entry point, the attack
 # catalogue. Prints figures; exits non-zero on any loss, double completion,
 # unexpected error or failed check. CHAOS_ARGS: --quick, --parts, --seed N.
-.PHONY: chaos
+.PHONY: chaos check
 chaos: bootstrap build
 	scripts/with-postgres.sh $(PY) -m tests.chaos $(CHAOS_ARGS)
+
+# The whole suite, as CI runs it (.ci/run): lint, pgTAP + pytest, the
+# fault-injection suite at small scale, and the benchmark's smallest setting
+# (not a test: it prints figures and asserts no speed, but it must not rot).
+check:
+	@echo "::: make lint"; $(MAKE) --no-print-directory lint
+	@echo "::: make test"; $(MAKE) --no-print-directory test
+	@echo "::: make chaos --quick"; $(MAKE) --no-print-directory chaos CHAOS_ARGS=--quick
+	@echo "::: make bench --quick"; $(MAKE) --no-print-directory bench BENCH_ARGS=--quick
 
 # The wheel's build hook (hatch_build.py) runs scripts/build_sql.py itself: this
 # is the same wheel as `pip wheel .` or `python -m build` (the sdist carries the
