@@ -6,3 +6,5 @@ select pg_catalog.pg_extension_config_dump('pgflow.runs', '');
 select pg_catalog.pg_extension_config_dump('pgflow.step_states', '');
 select pg_catalog.pg_extension_config_dump('pgflow.step_tasks', '');
 select pg_catalog.pg_extension_config_dump('pgflow.workers', '');
+select pg_catalog.pg_extension_config_dump('pgflow.task_attempts', '');
+select pg_catalog.pg_extension_config_dump('pgflow.worker_steps', '');

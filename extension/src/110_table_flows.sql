@@ -8,7 +8,12 @@ create table pgflow.flows (
     -- the declaration as given; kept beside the columns so it reads as one value
     options jsonb not null,
     created_at timestamptz not null default pg_catalog.now(),
+    -- this registration of the slug: a flow dropped and registered again
+    -- (drop_flow, development only) gets a new one, which fences workers
+    -- that verified the old definition (serve_steps, claim_tasks)
+    flow_id bigint generated always as identity,
     constraint flow_slug_is_valid check (pgflow.slug_is_valid(flow_slug)),
+    constraint flow_id_is_unique unique (flow_id),
     constraint max_attempts_is_positive check (max_attempts >= 1),
     constraint base_delay_is_not_negative check (base_delay >= 0),
     constraint timeout_is_positive check (timeout >= 1)

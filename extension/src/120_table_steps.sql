@@ -16,6 +16,9 @@ create table pgflow.steps (
     options jsonb not null,
     conditions jsonb not null,
     created_at timestamptz not null default pg_catalog.now(),
+    -- the longest one attempt may run, however often its lease is extended
+    -- (null: no limit); the lease itself (timeout) is the heartbeat timeout
+    execution_timeout integer,
     primary key (flow_slug, step_slug),
     constraint step_index_is_not_negative check (step_index >= 0),
     constraint step_slug_is_valid check (
@@ -27,6 +30,7 @@ create table pgflow.steps (
     constraint max_attempts_is_positive check (max_attempts >= 1),
     constraint base_delay_is_not_negative check (base_delay >= 0),
     constraint timeout_is_positive check (timeout >= 1),
+    constraint execution_timeout_is_positive check (execution_timeout >= 1),
     constraint delay_seconds_is_not_negative check (delay_seconds >= 0),
     constraint when_unmet_is_valid check (pgflow.vocabulary() -> 'policies' ? when_unmet),
     constraint when_exhausted_is_valid check (pgflow.vocabulary() -> 'policies' ? when_exhausted),

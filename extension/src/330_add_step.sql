@@ -15,7 +15,8 @@ create function pgflow.add_step(
     run_if jsonb default null,
     run_unless jsonb default null,
     when_unmet text default 'skip',
-    when_exhausted text default 'fail'
+    when_exhausted text default 'fail',
+    execution_timeout integer default null
 )
 returns pgflow.steps
 language plpgsql
@@ -84,13 +85,22 @@ begin
             hint = 'add dependencies before the steps that depend on them';
     end if;
 
+    perform pgflow.check_option(
+        add_step.flow_slug, add_step.step_slug, 'execution_timeout', add_step.execution_timeout, 1
+    );
+    -- execution_timeout only when given: steps without it keep the options
+    -- (and the shape) they had before the option existed
     v_options := pg_catalog.jsonb_build_object(
         'max_attempts', add_step.max_attempts,
         'base_delay', add_step.base_delay,
         'timeout', add_step.timeout,
         'delay_seconds', v_delay_seconds,
         'when_exhausted', v_when_exhausted
-    );
+    ) || case
+        when add_step.execution_timeout is not null
+            then pg_catalog.jsonb_build_object('execution_timeout', add_step.execution_timeout)
+        else '{}'::jsonb
+    end;
     v_conditions := pg_catalog.jsonb_build_object(
         'run_if', add_step.run_if,
         'run_unless', add_step.run_unless,
@@ -124,7 +134,11 @@ begin
         ] || array(
             select pgflow.describe_difference(k.key, v_step.options || v_step.conditions -> k.key,
                 (v_options || v_conditions) -> k.key)
-            from pg_catalog.jsonb_object_keys(v_options || v_conditions) as k (key)
+            from (
+                select o.key from pg_catalog.jsonb_object_keys(v_options || v_conditions) as o (key)
+                union
+                select o.key from pg_catalog.jsonb_object_keys(v_step.options) as o (key)
+            ) as k
             order by k.key
         ), null);
         if cardinality(v_diff) > 0 then
@@ -152,7 +166,7 @@ begin
     insert into pgflow.steps as s (
         flow_slug, step_slug, step_index, step_type, deps_count,
         max_attempts, base_delay, timeout, delay_seconds,
-        run_if, run_unless, when_unmet, when_exhausted, options, conditions
+        run_if, run_unless, when_unmet, when_exhausted, options, conditions, execution_timeout
     )
     values (
         add_step.flow_slug,
@@ -170,7 +184,8 @@ begin
         v_when_unmet,
         v_when_exhausted,
         v_options,
-        v_conditions
+        v_conditions,
+        add_step.execution_timeout
     )
     returning s.* into v_step;
 

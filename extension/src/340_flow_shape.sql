@@ -30,7 +30,12 @@ as $$
                 'run_unless', s.run_unless,
                 'when_unmet', s.when_unmet,
                 'when_exhausted', s.when_exhausted
-            ) order by s.step_slug collate "C")
+            ) || case
+                -- only when set, so a shape without it hashes as before the option existed
+                when s.execution_timeout is not null
+                    then pg_catalog.jsonb_build_object('execution_timeout', s.execution_timeout)
+                else '{}'::jsonb
+            end order by s.step_slug collate "C")
             from pgflow.steps as s
             where s.flow_slug = f.flow_slug
         ), '[]'::jsonb)

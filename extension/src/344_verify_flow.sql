@@ -1,7 +1,12 @@
 -- The last statement of a compiled migration: add_step cannot see steps that
 -- the database has and the definition lacks, so the whole shape is compared
--- here, and a mismatch rolls back everything the migration did.
-create function pgflow.verify_flow(flow_slug text, shape_hash text, step_slugs text[])
+-- here, and a mismatch rolls back everything the migration did. Given the
+-- definition's whole shape (as flow_shape returns it), the DETAIL names each
+-- differing flow option, step and step option; with only step_slugs, the
+-- steps on one side only.
+create function pgflow.verify_flow(
+    flow_slug text, shape_hash text, step_slugs text[], shape jsonb default null
+)
 returns void
 language plpgsql
 stable
@@ -38,11 +43,17 @@ begin
             verify_flow.flow_slug, pg_catalog.left(v_hash, 12),
             pgflow.clip(pg_catalog.left(coalesce(verify_flow.shape_hash, 'null'), 12))
         ),
-        detail = pg_catalog.concat_ws(
-            '; ',
-            'steps only in the database: ' || v_only_db,
-            'steps only in the definition: ' || pgflow.clip(v_only_given)
-        ),
+        detail = case
+            when verify_flow.shape is not null then pgflow.clip_text(pg_catalog.array_to_string(
+                pgflow.describe_shape_differences(pgflow.flow_shape(verify_flow.flow_slug), verify_flow.shape),
+                '; '
+            ))
+            else pg_catalog.concat_ws(
+                '; ',
+                'steps only in the database: ' || v_only_db,
+                'steps only in the definition: ' || pgflow.clip(v_only_given)
+            )
+        end,
         hint = 'flows are immutable: register the new shape under a new flow_slug';
 end;
 $$;

@@ -24,9 +24,7 @@ begin
         select r.* into v_run from pgflow.runs as r where r.run_id = end_run.run_id;
         return v_run;
     end if;
-    update pgflow.step_tasks as t
-    set status = 'cancelled', cancelled_at = v_now
-    where t.run_id = end_run.run_id and t.status in ('queued', 'started');
+    perform pgflow.cancel_tasks(end_run.run_id, null, v_now);
     update pgflow.step_states as ss
     set status = 'cancelled', cancelled_at = v_now
     where ss.run_id = end_run.run_id and ss.status in ('created', 'started');

@@ -1,5 +1,5 @@
--- Fails a task whose lease expired on its last attempt, with its step's
--- when_exhausted policy. Rechecks everything under the locks: a late
+-- Fails a task whose lease expired on its last attempt (see fail_attempt:
+-- the step's when_exhausted policy applies). Rechecks everything under the locks: a late
 -- complete_task may have won the race. (A started task implies a started
 -- run: ending a run cancels its tasks.)
 create function pgflow.expire_task(run_id uuid, step_slug text, task_index integer)
@@ -19,12 +19,13 @@ begin
         or v_task.attempts_count < v_task.max_attempts then
         return;
     end if;
-    perform pgflow.exhaust_task(
-        v_task,
+    perform pgflow.fail_attempt(
+        v_task, 'lease_expired',
         pg_catalog.format(
             'lease expired: no result within the step timeout on attempt %s of %s',
             v_task.attempts_count, v_task.max_attempts
-        )
+        ),
+        null
     );
 end;
 $$;

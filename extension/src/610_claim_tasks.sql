@@ -32,6 +32,7 @@ as $$
 declare
     v_now timestamptz := pgflow.now();
     v_expired record;
+    v_fenced boolean;
 begin
     if claim_tasks.worker_id is null then
         raise exception using errcode = 'PF009', message = 'claim_tasks needs a worker_id';
@@ -62,17 +63,41 @@ begin
         perform pgflow.expire_task(v_expired.run_id, v_expired.step_slug, v_expired.task_index);
     end loop;
 
+    -- a worker that declared what it serves (serve_steps) claims only those
+    -- steps, and only of the flow definition it verified
+    v_fenced := exists (select 1 from pgflow.worker_steps as ws where ws.worker_id = claim_tasks.worker_id);
+
     return query
     with candidates as (
-        select t.run_id, t.step_slug, t.task_index
+        select t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count, t.claimed_by, t.started_at
         from pgflow.step_tasks as t
         where t.status in ('queued', 'started')
             and t.visible_at <= v_now
             and t.attempts_count < t.max_attempts
             and (claim_tasks.flow_slugs is null or t.flow_slug = any(claim_tasks.flow_slugs))
+            and (not v_fenced or exists (
+                select 1
+                from pgflow.worker_steps as ws
+                join pgflow.flows as f on f.flow_slug = ws.flow_slug and f.flow_id = ws.flow_id
+                where ws.worker_id = claim_tasks.worker_id
+                    and ws.flow_slug = t.flow_slug
+                    and ws.step_slug = t.step_slug
+            ))
         order by t.visible_at
         limit claim_tasks.max_tasks
         for update skip locked
+    ),
+    -- an expired lease claimed again: its attempt is on record as lost
+    lapsed as (
+        insert into pgflow.task_attempts (
+            run_id, step_slug, task_index, attempt, worker_id, claimed_at, finished_at, outcome,
+            error_message
+        )
+        select c.run_id, c.step_slug, c.task_index, c.attempts_count, c.claimed_by, c.started_at, v_now,
+            'lease_expired', 'lease expired: no result or lease extension within the step timeout'
+        from candidates as c
+        where c.status = 'started'
+        on conflict on constraint task_attempts_pkey do nothing
     ),
     claimed as (
         update pgflow.step_tasks as t

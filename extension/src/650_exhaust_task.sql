@@ -29,10 +29,7 @@ begin
         exhaust_task.error_message
     );
 
-    update pgflow.step_tasks as t
-    set status = 'cancelled', cancelled_at = v_now
-    where t.run_id = v_task.run_id and t.step_slug = v_task.step_slug
-        and t.status in ('queued', 'started');
+    perform pgflow.cancel_tasks(v_task.run_id, v_task.step_slug, v_now);
     v_given := pgflow.give_up_step(
         v_task.run_id, v_task.flow_slug, v_task.step_slug, v_policy, 'retries_exhausted', v_message
     );

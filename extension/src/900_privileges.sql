@@ -27,13 +27,16 @@ grant execute on function
 pgflow.claim_tasks(uuid, integer, text[]),
 pgflow.complete_task(uuid, text, jsonb, integer, integer),
 pgflow.complete_tasks(uuid[], text[], jsonb[], integer[], integer[]),
-pgflow.fail_task(uuid, text, text, integer, integer),
+pgflow.fail_task(uuid, text, text, integer, integer, text),
 pgflow.next_task_visible_at(text[]),
 pgflow.register_worker(uuid, text[], text, integer),
 pgflow.heartbeat_worker(uuid),
 pgflow.stop_worker(uuid),
+pgflow.extend_leases(uuid, uuid[], text[], integer[], integer[]),
+pgflow.serve_steps(uuid, text, text, text[]),
+pgflow.stale_flows(uuid),
 -- read-only: lets a worker refuse to serve a flow whose deployed shape differs
-pgflow.verify_flow(text, text, text[]),
+pgflow.verify_flow(text, text, text[], jsonb),
 pgflow.flow_shape_hash(text),
 pgflow.vocabulary()
 to pgflow_worker;

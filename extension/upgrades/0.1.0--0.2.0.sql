@@ -14,8 +14,8 @@
 -- tests/python/cli/test_upgrade.py compares a fresh 0.2.0 with an upgraded
 -- 0.1.0 and names whatever differs.
 --
--- New in 0.2.0 and created by the build: pgflow.test_clock, the types
--- task_result and step_key.
+-- New in 0.2.0 and created by the build: pgflow.test_clock, task_attempts and
+-- worker_steps, the types task_result and step_key.
 
 -- Step options have no column defaults any more: add_step applies the ones of
 -- pgflow.vocabulary().
@@ -58,5 +58,33 @@ begin
             'alter table %s add constraint %I %s', v_check.tbl, v_check.name, v_check.def
         );
     end loop;
+end;
+$$;
+
+-- Steps may limit how long one attempt runs, whatever its lease extensions.
+alter table pgflow.steps add column if not exists execution_timeout integer;
+do $$
+begin
+    if not exists (
+        select 1 from pg_catalog.pg_constraint as k
+        where k.conrelid = 'pgflow.steps'::regclass and k.conname = 'execution_timeout_is_positive'
+    ) then
+        alter table pgflow.steps
+        add constraint execution_timeout_is_positive check (execution_timeout >= 1);
+    end if;
+end;
+$$;
+
+-- Each registration of a flow slug gets its own id, which fences workers that
+-- verified an earlier registration (existing flows are numbered now).
+alter table pgflow.flows add column if not exists flow_id bigint generated always as identity;
+do $$
+begin
+    if not exists (
+        select 1 from pg_catalog.pg_constraint as k
+        where k.conrelid = 'pgflow.flows'::regclass and k.conname = 'flow_id_is_unique'
+    ) then
+        alter table pgflow.flows add constraint flow_id_is_unique unique (flow_id);
+    end if;
 end;
 $$;

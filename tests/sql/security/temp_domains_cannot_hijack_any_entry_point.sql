@@ -88,7 +88,11 @@ $$;
 select pg_temp.attack('control', $$select pgflow_tests.unpinned_probe()$$);
 select pg_temp.attack('register_worker', $$select pgflow.register_worker('b0000000-0000-4000-8000-000000000001', array['attack'], 'host', 1)$$);
 select pg_temp.attack('heartbeat_worker', $$select pgflow.heartbeat_worker('b0000000-0000-4000-8000-000000000001')$$);
+select pg_temp.attack('serve_steps', $$select pgflow.serve_steps('b0000000-0000-4000-8000-000000000001', 'attack', current_setting('attack.hash'), array['a', 'b', 'm'])$$);
 select pg_temp.attack('claim_tasks', $$select pgflow.claim_tasks('b0000000-0000-4000-8000-000000000001', 10, array['attack'])$$);
+select pg_temp.attack('extend_leases', $$select pgflow.extend_leases('b0000000-0000-4000-8000-000000000001',
+  array['a0000000-0000-4000-8000-000000000001'::uuid], array['a'], array[0], array[1])$$);
+select pg_temp.attack('stale_flows', $$select pgflow.stale_flows('b0000000-0000-4000-8000-000000000001')$$);
 select pg_temp.attack('complete_task', $$select pgflow.complete_task('a0000000-0000-4000-8000-000000000001', 'a', '[1, 2]', 0, 1)$$);
 select pg_temp.attack('fail_task', $$select pgflow.fail_task('a0000000-0000-4000-8000-000000000002', 'a', 'boom', 0, 1)$$);
 select pg_temp.attack('claim_tasks', $$select pgflow.claim_tasks('b0000000-0000-4000-8000-000000000001', 10, null)$$);

@@ -1,0 +1,32 @@
+-- Every finished attempt of every task: who ran it, when, how it ended and
+-- why. The attempt a task is on now lives in step_tasks (status started,
+-- attempts_count, claimed_by, started_at); a row is written here when that
+-- attempt ends, so a claim writes nothing extra. Deleted with the task's run.
+create table pgflow.task_attempts (
+    run_id uuid not null,
+    step_slug text not null,
+    task_index integer not null,
+    attempt integer not null,
+    -- null when not known: a late result of an attempt whose lease had been
+    -- taken over (the task row by then names the newer claim)
+    worker_id uuid,
+    claimed_at timestamptz,
+    finished_at timestamptz not null,
+    outcome text not null,
+    error_message text,
+    -- what the worker sent with a failure (a traceback), at most 65,536 characters
+    error_detail text,
+    primary key (run_id, step_slug, task_index, attempt),
+    foreign key (run_id, step_slug, task_index)
+    references pgflow.step_tasks (run_id, step_slug, task_index) on delete cascade,
+    constraint attempt_is_positive check (attempt >= 1),
+    constraint outcome_is_valid check (
+        outcome in ('completed', 'failed', 'lease_expired', 'timed_out', 'cancelled')
+    ),
+    constraint error_only_when_not_completed check (
+        outcome <> 'completed' or (error_message is null and error_detail is null)
+    )
+);
+
+comment on table pgflow.task_attempts is
+'Finished attempts: completed | failed | lease_expired | timed_out | cancelled, with errors.';
