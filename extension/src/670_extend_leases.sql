@@ -37,7 +37,7 @@ declare
     v_count integer := cardinality(extend_leases.run_ids);
     v_over record;
     v_task pgflow.step_tasks;
-    v_timed_out pgflow.task_result[] := '{}';
+    v_timed_out pgflow.task_result[] := '{}'::pgflow.task_result[];
 begin
     if extend_leases.worker_id is null
         or cardinality(extend_leases.step_slugs) is distinct from v_count
