@@ -1,7 +1,10 @@
--- Every finished attempt of every task: who ran it, when, how it ended and
--- why. The attempt a task is on now lives in step_tasks (status started,
--- attempts_count, claimed_by, started_at); a row is written here when that
--- attempt ends, so a claim writes nothing extra. Deleted with the task's run.
+-- The attempts of every task that ended without completing it (failed,
+-- lease expired, timed out, cancelled), and a late result of an earlier
+-- attempt: who ran it, when, how it ended and why. The attempt a task is on
+-- now, or completed with, lives in step_tasks (attempts_count, claimed_by,
+-- started_at, completed_at), so claims and the usual completion write nothing
+-- here; pgflow.run_attempts(run_id) reads both as one history. Deleted with
+-- the task's run.
 create table pgflow.task_attempts (
     run_id uuid not null,
     step_slug text not null,

@@ -169,17 +169,17 @@ begin
         returning t.run_id, t.step_slug, t.task_index, t.output, t.attempts_count, t.claimed_by,
             t.started_at, coalesce(b.attempt, t.attempts_count) as attempt
     ),
-    -- the attempt that produced the result; a late one (its lease was taken
-    -- over) was recorded as lease_expired when the task was claimed again
+    -- The attempt a task completes on stays in the task row (run_attempts
+    -- reads it there), so the usual completion writes no history. A late
+    -- result of an earlier attempt, recorded as lease_expired when the task
+    -- was claimed again, is the exception.
     recorded as (
         insert into pgflow.task_attempts (
-            run_id, step_slug, task_index, attempt, worker_id, claimed_at, finished_at, outcome
+            run_id, step_slug, task_index, attempt, finished_at, outcome
         )
-        select c.run_id, c.step_slug, c.task_index, c.attempt,
-            case when c.attempt = c.attempts_count then c.claimed_by end,
-            case when c.attempt = c.attempts_count then c.started_at end,
-            v_now, 'completed'
+        select c.run_id, c.step_slug, c.task_index, c.attempt, v_now, 'completed'
         from completed as c
+        where c.attempt <> c.attempts_count
         on conflict on constraint task_attempts_pkey do update
         set outcome = 'completed', finished_at = excluded.finished_at, error_message = null,
             error_detail = null

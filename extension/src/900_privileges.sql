@@ -47,6 +47,7 @@ pgflow.start_flow(text, jsonb, uuid),
 pgflow.cancel_run(uuid),
 pgflow.flow_shape(text),
 pgflow.flow_shape_hash(text),
-pgflow.vocabulary()
+pgflow.vocabulary(),
+pgflow.run_attempts(uuid)
 to pgflow_client;
 grant select on all tables in schema pgflow to pgflow_client;

@@ -106,6 +106,7 @@ select pg_temp.attack('flow_shape', $$select pgflow.flow_shape('attack')$$);
 select pg_temp.attack('vocabulary', $$select pgflow.vocabulary()$$);
 select pg_temp.attack('stop_worker', $$select pgflow.stop_worker('b0000000-0000-4000-8000-000000000001')$$);
 select pg_temp.attack('start_flow', $$select pgflow.start_flow('attack', '{"k": "v"}')$$);
+select pg_temp.attack('run_attempts', $$select pgflow.run_attempts('a0000000-0000-4000-8000-000000000001')$$);
 select pg_temp.attack('cancel_run', $$select pgflow.cancel_run('a0000000-0000-4000-8000-000000000003')$$);
 
 drop domain pg_temp.timestamptz, pg_temp.jsonb, pg_temp.uuid, pg_temp.text, pg_temp.int4,

@@ -17,13 +17,13 @@ select pgflow.complete_task('e0000000-0000-4000-8000-000000000005', 'flaky', '"d
 
 select is(
   (select array_agg(attempt || ' ' || outcome || ' ' || coalesce(error_message, '-') order by attempt)
-   from pgflow.task_attempts where run_id = 'e0000000-0000-4000-8000-000000000005'),
+   from pgflow.run_attempts('e0000000-0000-4000-8000-000000000005')),
   array[
     '1 failed ValueError: first',
     '2 lease_expired lease expired: no result or lease extension within the step timeout',
     '3 completed -'
   ],
-  'each attempt is on record with how it ended'
+  'run_attempts lists each attempt with how it ended'
 );
 select is(
   (select error_detail from pgflow.task_attempts
@@ -32,7 +32,7 @@ select is(
 );
 select is(
   (select array_agg(worker_id = pgflow_tests.worker_id() and claimed_at is not null order by attempt)
-   from pgflow.task_attempts where run_id = 'e0000000-0000-4000-8000-000000000005'),
+   from pgflow.run_attempts('e0000000-0000-4000-8000-000000000005')),
   array[true, true, true], 'and who claimed it when'
 );
 
