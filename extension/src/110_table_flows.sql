@@ -12,6 +12,8 @@ create table pgflow.flows (
     -- (drop_flow, development only) gets a new one, which fences workers
     -- that verified the old definition (serve_steps, claim_tasks)
     flow_id bigint generated always as identity,
+    -- when the flow stopped taking new runs (retire_flow); null while active
+    retired_at timestamptz,
     constraint flow_slug_is_valid check (pgflow.slug_is_valid(flow_slug)),
     constraint flow_id_is_unique unique (flow_id),
     constraint max_attempts_is_positive check (max_attempts >= 1),

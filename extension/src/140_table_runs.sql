@@ -17,6 +17,9 @@ create table pgflow.runs (
     finished_at timestamptz generated always as (
         coalesce(completed_at, failed_at, cancelled_at)
     ) stored,
+    -- how many times retry_run resumed or re-ran the run, and when it last did
+    retry_count integer not null default 0,
+    retried_at timestamptz,
     constraint status_is_valid check (
         status in ('started', 'completed', 'failed', 'cancelled')
     ),
@@ -29,6 +32,7 @@ create table pgflow.runs (
     ),
     constraint output_only_when_completed check (output is null or status = 'completed'),
     constraint remaining_steps_is_not_negative check (remaining_steps >= 0),
+    constraint retried_at_only_when_retried check ((retried_at is not null) = (retry_count > 0)),
     constraint completed_only_without_remaining_steps check (
         status <> 'completed' or remaining_steps = 0
     )

@@ -1,6 +1,7 @@
 -- The attempts of every task that ended without completing it (failed,
--- lease expired, timed out, cancelled), and a late result of an earlier
--- attempt: who ran it, when, how it ended and why. The attempt a task is on
+-- lease expired, timed out, cancelled), a late result of an earlier attempt
+-- (completed), and completions that retry_run asked to redo (superseded):
+-- who ran it, when, how it ended and why. The attempt a task is on
 -- now, or completed with, lives in step_tasks (attempts_count, claimed_by,
 -- started_at, completed_at), so claims and the usual completion write nothing
 -- here; pgflow.run_attempts(run_id) reads both as one history. Deleted with
@@ -20,11 +21,13 @@ create table pgflow.task_attempts (
     -- what the worker sent with a failure (a traceback), at most 65,536 characters
     error_detail text,
     primary key (run_id, step_slug, task_index, attempt),
-    foreign key (run_id, step_slug, task_index)
-    references pgflow.step_tasks (run_id, step_slug, task_index) on delete cascade,
+    -- keyed to the step, not the task: retry_run replaces the tasks of the
+    -- steps it re-runs, and their earlier attempts stay on record
+    foreign key (run_id, step_slug)
+    references pgflow.step_states (run_id, step_slug) on delete cascade,
     constraint attempt_is_positive check (attempt >= 1),
     constraint outcome_is_valid check (
-        outcome in ('completed', 'failed', 'lease_expired', 'timed_out', 'cancelled')
+        outcome in ('completed', 'failed', 'lease_expired', 'timed_out', 'cancelled', 'superseded')
     ),
     constraint error_only_when_not_completed check (
         outcome <> 'completed' or (error_message is null and error_detail is null)

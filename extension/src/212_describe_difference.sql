@@ -10,8 +10,8 @@ as $$
             then pg_catalog.format(
                 '%s: %s in the database, %s given',
                 describe_difference.name,
-                coalesce(describe_difference.in_database::text, 'null'),
-                coalesce(describe_difference.given::text, 'null')
+                pgflow.clip_text(coalesce(describe_difference.in_database::text, 'null'), 200),
+                pgflow.clip_text(coalesce(describe_difference.given::text, 'null'), 200)
             )
     end
 $$;

@@ -47,7 +47,7 @@ begin
             when verify_flow.shape is not null then pgflow.clip_text(pg_catalog.array_to_string(
                 pgflow.describe_shape_differences(pgflow.flow_shape(verify_flow.flow_slug), verify_flow.shape),
                 '; '
-            ))
+            ), 1500)
             else pg_catalog.concat_ws(
                 '; ',
                 'steps only in the database: ' || v_only_db,

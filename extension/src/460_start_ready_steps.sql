@@ -119,6 +119,22 @@ begin
                 );
             end if;
 
+            -- after retry_run, a task's attempts go on from its earlier ones
+            -- (task_attempts keeps them), each with a fresh budget
+            if v_run.retry_count > 0 then
+                update pgflow.step_tasks as t
+                set attempts_count = h.attempts,
+                    max_attempts = h.attempts + t.max_attempts,
+                    started_at = v_now
+                from (
+                    select a.task_index, max(a.attempt) as attempts
+                    from pgflow.task_attempts as a
+                    where a.run_id = v_run.run_id and a.step_slug = v_step.step_slug
+                    group by a.task_index
+                ) as h
+                where t.run_id = v_run.run_id and t.step_slug = v_step.step_slug and t.task_index = h.task_index;
+            end if;
+
             update pgflow.step_states as ss
             set status = 'started', initial_tasks = v_tasks, remaining_tasks = v_tasks,
                 started_at = v_now

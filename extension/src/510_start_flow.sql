@@ -20,6 +20,7 @@ declare
     v_now timestamptz := pgflow.now();
     v_steps integer;
     v_map_root text;
+    v_retired_at timestamptz;
 begin
     if start_flow.run_id is not null then
         select r.* into v_run from pgflow.runs as r where r.run_id = start_flow.run_id;
@@ -29,12 +30,21 @@ begin
     end if;
 
     -- key share: a concurrent drop_flow waits for this run instead of orphaning it
-    perform 1 from pgflow.flows as f where f.flow_slug = start_flow.flow_slug for key share;
+    select f.retired_at into v_retired_at
+    from pgflow.flows as f where f.flow_slug = start_flow.flow_slug for key share;
     if not found then
         raise exception using
             errcode = 'PF002',
             message = pg_catalog.format('flow %s does not exist', pgflow.clip(start_flow.flow_slug)),
             hint = 'register it first (pgflow deploy, or its compiled migration)';
+    end if;
+    if v_retired_at is not null then
+        raise exception using
+            errcode = 'PF018',
+            message = pg_catalog.format(
+                'flow %L is retired (since %s): it takes no new runs', start_flow.flow_slug, v_retired_at
+            ),
+            hint = 'start its successor; runs in flight finish, and pgflow.unretire_flow reverses this';
     end if;
 
     select count(*)::integer,

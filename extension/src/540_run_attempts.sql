@@ -32,7 +32,8 @@ as $$
         and not exists (
             select 1 from pgflow.task_attempts as a
             where a.run_id = t.run_id and a.step_slug = t.step_slug and a.task_index = t.task_index
-                and (a.attempt = t.attempts_count or (t.status = 'completed' and a.outcome = 'completed'))
+                -- a late result of an earlier attempt completed the task
+                and (a.attempt = t.attempts_count or (a.outcome = 'completed' and t.status = 'completed'))
         )
     order by 1, 2, 3
 $$;

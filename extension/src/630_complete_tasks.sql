@@ -108,9 +108,21 @@ begin
     -- wander into the queue's partial indexes.
     select count(t.run_id)::integer,
         count(t.run_id) filter (where t.attempts_count = 0 or b.attempt > t.attempts_count)::integer,
+        -- an earlier attempt's result is valid while the task is unfinished
+        -- (its lease lapsed, or it was reported failed or timed out), unless
+        -- that attempt belongs to before a retry_run (cancelled, or its
+        -- completion superseded): the retry asked for the work again
         array_agg(
             row(b.run_id, b.step_slug, b.task_index, b.attempt, b.output)::pgflow.task_result
-        ) filter (where t.status in ('queued', 'started'))
+        ) filter (where t.status in ('queued', 'started') and (
+            b.attempt is null
+            or (t.status = 'started' and b.attempt = t.attempts_count)
+            or not exists (
+                select 1 from pgflow.task_attempts as a
+                where a.run_id = b.run_id and a.step_slug = b.step_slug and a.task_index = b.task_index
+                    and a.attempt = b.attempt and a.outcome in ('cancelled', 'superseded', 'completed')
+            )
+        ))
     into v_found, v_unclaimed, v_open
     from unnest(v_batch) as b
     left join (

@@ -13,6 +13,9 @@ begin
     if not exists (select 1 from pg_catalog.pg_roles where rolname = 'pgflow_client') then
         create role pgflow_client nologin;
     end if;
+    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'pgflow_operator') then
+        create role pgflow_operator nologin;
+    end if;
 end;
 $$;
 
@@ -20,7 +23,7 @@ revoke all on schema pgflow from public;
 revoke all on all tables in schema pgflow from public;
 revoke all on all functions in schema pgflow from public;
 
-grant usage on schema pgflow to pgflow_worker, pgflow_client;
+grant usage on schema pgflow to pgflow_worker, pgflow_client, pgflow_operator;
 
 -- a worker claims, reports and registers; it reads nothing directly
 grant execute on function
@@ -48,6 +51,18 @@ pgflow.cancel_run(uuid),
 pgflow.flow_shape(text),
 pgflow.flow_shape_hash(text),
 pgflow.vocabulary(),
-pgflow.run_attempts(uuid)
+pgflow.run_attempts(uuid),
+-- recovering a run is not new work: an application may resume what failed
+pgflow.retry_run(uuid, text[])
 to pgflow_client;
 grant select on all tables in schema pgflow to pgflow_client;
+
+-- an operator runs day-2 operations: everything a client does, plus taking a
+-- flow out of (and back into) service and pruning history
+grant pgflow_client to pgflow_operator;
+grant execute on function
+pgflow.retire_flow(text),
+pgflow.unretire_flow(text),
+pgflow.prune_runs(interval, integer),
+pgflow.prune_workers(interval)
+to pgflow_operator;

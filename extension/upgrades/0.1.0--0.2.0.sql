@@ -88,3 +88,19 @@ begin
     end if;
 end;
 $$;
+
+-- Runs record their retries (retry_run); flows may be retired (retire_flow).
+alter table pgflow.runs add column if not exists retry_count integer not null default 0;
+alter table pgflow.runs add column if not exists retried_at timestamptz;
+do $$
+begin
+    if not exists (
+        select 1 from pg_catalog.pg_constraint as k
+        where k.conrelid = 'pgflow.runs'::regclass and k.conname = 'retried_at_only_when_retried'
+    ) then
+        alter table pgflow.runs
+        add constraint retried_at_only_when_retried check ((retried_at is not null) = (retry_count > 0));
+    end if;
+end;
+$$;
+alter table pgflow.flows add column if not exists retired_at timestamptz;

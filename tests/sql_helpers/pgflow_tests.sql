@@ -311,3 +311,36 @@ exception when others then
   );
 end;
 $$;
+
+-- the counters of a run agree with its rows: null when they do, else what is off.
+create or replace function pgflow_tests.run_inconsistency(run uuid)
+returns text
+language sql
+as $$
+  select nullif(concat_ws('; ',
+    (select 'remaining_steps ' || r.remaining_steps || ' but ' || count(ss.*) || ' unfinished steps'
+     from pgflow.runs as r
+     left join pgflow.step_states as ss
+       on ss.run_id = r.run_id and ss.status in ('created', 'started')
+     where r.run_id = run_inconsistency.run and r.status = 'started'
+     group by r.remaining_steps
+     having r.remaining_steps <> count(ss.*)),
+    (select string_agg(ss.step_slug || ': remaining_tasks ' || ss.remaining_tasks || ' but '
+                       || (select count(*) from pgflow.step_tasks as t
+                           where t.run_id = ss.run_id and t.step_slug = ss.step_slug and t.status <> 'completed')
+                       || ' unfinished tasks', ', ')
+     from pgflow.step_states as ss
+     where ss.run_id = run_inconsistency.run and ss.status = 'started'
+       and ss.remaining_tasks <> (select count(*) from pgflow.step_tasks as t
+                                  where t.run_id = ss.run_id and t.step_slug = ss.step_slug
+                                    and t.status <> 'completed')),
+    (select string_agg(ss.step_slug || ': remaining_deps ' || ss.remaining_deps, ', ')
+     from pgflow.step_states as ss
+     where ss.run_id = run_inconsistency.run and ss.status = 'created'
+       and ss.remaining_deps <> (select count(*) from pgflow.deps as d
+                                 join pgflow.step_states as dep
+                                   on dep.run_id = ss.run_id and dep.step_slug = d.dep_slug
+                                 where d.flow_slug = ss.flow_slug and d.step_slug = ss.step_slug
+                                   and dep.status not in ('completed', 'skipped')))
+  ), '');
+$$;

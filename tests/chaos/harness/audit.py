@@ -21,19 +21,29 @@ create table chaos_audit.transitions (
     key text not null,
     old_status text not null,
     new_status text not null,
+    -- the run's retry_count when the change happened, and whether retry_run
+    -- made it (the run was retried in this very transaction)
+    retry integer not null,
+    by_retry boolean not null,
     at timestamptz not null default clock_timestamp()
 );
 create function chaos_audit.record() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    v_run record;
 begin
-    insert into chaos_audit.transitions (table_name, key, old_status, new_status)
+    select r.retry_count, r.retried_at into v_run
+    from pgflow.runs as r where r.run_id = (pg_catalog.to_jsonb(new) ->> 'run_id')::uuid;
+    insert into chaos_audit.transitions (table_name, key, old_status, new_status, retry, by_retry)
     values (
         tg_table_name,
         -- the row's key, whichever of the three tables fired
         pg_catalog.concat_ws('/', pg_catalog.to_jsonb(new) ->> 'run_id',
             pg_catalog.to_jsonb(new) ->> 'step_slug', pg_catalog.to_jsonb(new) ->> 'task_index'),
         old.status,
-        new.status
+        new.status,
+        coalesce(v_run.retry_count, 0),
+        coalesce(v_run.retried_at = pg_catalog.now(), false)
     );
     return null;
 end;
@@ -49,16 +59,24 @@ create trigger chaos_audit after update of status on pgflow.step_tasks
     execute function chaos_audit.record();
 """
 
-# Entering 'completed' twice, or leaving any finished status, is a double
-# completion (or a state moving backwards). Nothing in the suite calls
-# retry_run, the one legitimate way back from a finished run.
+# Entering 'completed' twice within one retry generation of its run, or
+# leaving a finished status other than by retry_run (the one legitimate way
+# back: it records the retry on the run first, in the same transaction), is a
+# double completion (or a state moving backwards).
 DOUBLES = """
-select table_name, key, count(*) filter (where new_status = 'completed') as completions,
-    string_agg(old_status || '->' || new_status, ', ' order by id) as path
-from chaos_audit.transitions
+select table_name, key, max(completions) as completions, string_agg(path, ' | ') as path
+from (
+    select table_name, key, retry,
+        count(*) filter (where new_status = 'completed') as completions,
+        count(*) filter (
+            where old_status in ('completed', 'failed', 'cancelled', 'skipped') and not by_retry
+        ) as backwards,
+        string_agg(old_status || '->' || new_status, ', ' order by id) as path
+    from chaos_audit.transitions
+    group by table_name, key, retry
+) as g
 group by table_name, key
-having count(*) filter (where new_status = 'completed') > 1
-    or count(*) filter (where old_status in ('completed', 'failed', 'cancelled', 'skipped')) > 0
+having max(completions) > 1 or sum(backwards) > 0
 order by table_name, key
 """
 

@@ -22,7 +22,8 @@ select is(
    from pg_proc as p
    where p.pronamespace = 'pgflow'::regnamespace
      and (has_function_privilege('pgflow_worker', p.oid, 'execute')
-          or has_function_privilege('pgflow_client', p.oid, 'execute'))
+          or has_function_privilege('pgflow_client', p.oid, 'execute')
+          or has_function_privilege('pgflow_operator', p.oid, 'execute'))
      and not p.prosecdef),
   null,
   'every function granted to the roles is security definer'

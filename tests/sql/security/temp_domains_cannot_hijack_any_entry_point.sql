@@ -32,6 +32,7 @@ $$;
 
 create role pgflow_tests_attacker nologin in role pgflow_worker;
 grant pgflow_client to pgflow_tests_attacker;
+grant pgflow_operator to pgflow_tests_attacker;
 grant usage on schema pgflow_tests to pgflow_tests_attacker;
 grant execute on function pgflow_tests.unpinned_probe() to pgflow_tests_attacker;
 set local role pgflow_tests_attacker;
@@ -108,6 +109,11 @@ select pg_temp.attack('stop_worker', $$select pgflow.stop_worker('b0000000-0000-
 select pg_temp.attack('start_flow', $$select pgflow.start_flow('attack', '{"k": "v"}')$$);
 select pg_temp.attack('run_attempts', $$select pgflow.run_attempts('a0000000-0000-4000-8000-000000000001')$$);
 select pg_temp.attack('cancel_run', $$select pgflow.cancel_run('a0000000-0000-4000-8000-000000000003')$$);
+select pg_temp.attack('retry_run', $$select pgflow.retry_run('a0000000-0000-4000-8000-000000000003')$$);
+select pg_temp.attack('retire_flow', $$select pgflow.retire_flow('attack')$$);
+select pg_temp.attack('unretire_flow', $$select pgflow.unretire_flow('attack')$$);
+select pg_temp.attack('prune_runs', $$select pgflow.prune_runs('100 years')$$);
+select pg_temp.attack('prune_workers', $$select pgflow.prune_workers('100 years')$$);
 
 drop domain pg_temp.timestamptz, pg_temp.jsonb, pg_temp.uuid, pg_temp.text, pg_temp.int4,
   pg_temp.int8, pg_temp.bool, pg_temp.float8;
@@ -129,10 +135,11 @@ select is(
    from pg_proc as p
    where p.pronamespace = 'pgflow'::regnamespace
      and (has_function_privilege('pgflow_worker', p.oid, 'execute')
-          or has_function_privilege('pgflow_client', p.oid, 'execute'))
+          or has_function_privilege('pgflow_client', p.oid, 'execute')
+          or has_function_privilege('pgflow_operator', p.oid, 'execute'))
      and p.proname::text not in (select l.entry_point from pg_temp.attack_log as l)),
   null,
-  'every function the worker and client roles may execute was attacked'
+  'every function the worker, client and operator roles may execute was attacked'
 );
 select is(
   (select status from pgflow.step_tasks
@@ -140,8 +147,8 @@ select is(
   'completed', 'the calls did their work (a task completed through complete_tasks)'
 );
 select is(
-  (select status from pgflow.runs where run_id = 'a0000000-0000-4000-8000-000000000003'),
-  'cancelled', 'and cancel_run cancelled its run'
+  (select status || ' ' || retry_count from pgflow.runs where run_id = 'a0000000-0000-4000-8000-000000000003'),
+  'started 1', 'and cancel_run cancelled its run, which retry_run resumed'
 );
 select is(
   (select rolsuper from pg_roles where rolname = 'pgflow_tests_attacker'),
