@@ -26,7 +26,6 @@ declare
     -- the steps that run again, and among them the map steps resumed in place
     v_reset text[];
     v_resume text[];
-    v_unknown text;
     v_ready text[];
 begin
     perform pgflow.check_list('from_steps', retry_run.from_steps);
@@ -53,18 +52,7 @@ begin
                 errcode = 'PF009',
                 message = 'from_steps must name at least one step (or be null to resume)';
         end if;
-        select f.slug into v_unknown
-        from unnest(retry_run.from_steps) as f (slug)
-        where not exists (
-            select 1 from pgflow.steps as s
-            where s.flow_slug = v_run.flow_slug and s.step_slug = f.slug
-        )
-        limit 1;
-        if found then
-            raise exception using
-                errcode = 'PF004',
-                message = pg_catalog.format('flow %L has no step %s', v_run.flow_slug, pgflow.clip(v_unknown));
-        end if;
+        perform pgflow.check_steps_exist(v_run.flow_slug, retry_run.from_steps);
     end if;
 
     with recursive downstream (slug) as (

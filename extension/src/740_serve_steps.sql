@@ -16,7 +16,6 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_flow_id bigint;
-    v_unknown text;
 begin
     perform pgflow.check_list('step_slugs', serve_steps.step_slugs);
     perform 1 from pgflow.workers as w where w.worker_id = serve_steps.worker_id;
@@ -47,20 +46,7 @@ begin
             ),
             hint = 'verify_flow with the definition names the differences';
     end if;
-    select s.slug into v_unknown
-    from unnest(coalesce(serve_steps.step_slugs, '{}')) as s (slug)
-    where not exists (
-        select 1 from pgflow.steps as st
-        where st.flow_slug = serve_steps.flow_slug and st.step_slug = s.slug
-    )
-    limit 1;
-    if found then
-        raise exception using
-            errcode = 'PF004',
-            message = pg_catalog.format(
-                'flow %L has no step %s', serve_steps.flow_slug, pgflow.clip(v_unknown)
-            );
-    end if;
+    perform pgflow.check_steps_exist(serve_steps.flow_slug, serve_steps.step_slugs);
     delete from pgflow.worker_steps as ws
     where ws.worker_id = serve_steps.worker_id and ws.flow_slug = serve_steps.flow_slug;
     insert into pgflow.worker_steps (worker_id, flow_slug, step_slug, flow_id)

@@ -61,7 +61,7 @@ grant select on all tables in schema pgflow to pgflow_client;
 -- flow out of (and back into) service and pruning history
 grant pgflow_client to pgflow_operator;
 grant execute on function
-pgflow.retire_flow(text),
+pgflow.retire_flow(text, boolean),
 pgflow.unretire_flow(text),
 pgflow.prune_runs(interval, integer),
 pgflow.prune_workers(interval)
