@@ -23,6 +23,7 @@ SCENARIOS = {
     "floor": "floor",
     "sql": "sql_path",
     "worker": "worker_path",
+    "leases": "leases",
     "wakeup": "wakeup",
     "fanout": "fanout",
     "chain": "chain",

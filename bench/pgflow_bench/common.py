@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pgflow.deploy import deploy_flow
-from pgflow.dsl import Flow
+from pgflow.define.deploy import deploy_flow
+from pgflow.define.dsl import Flow
+from pgflow.tools.scratch import create_database, drop_database
 from pgflow_bench.report import Results
 
 __all__ = [
@@ -99,29 +98,16 @@ class Context:
 
     def fresh_database(self, name: str) -> str:
         """Drop and create database ``name`` with the pgflow extension; return its URL."""
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-            )
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        url = self.url_for(name)
+        url = create_database(self.url, name, replace=True)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("create extension pgflow")
         if name not in self.databases:
             self.databases.append(name)
         return url
 
-    def url_for(self, name: str) -> str:
-        params = conninfo_to_dict(self.url)
-        params["dbname"] = name
-        return make_conninfo(**params)  # type: ignore[arg-type]
-
     def drop_databases(self) -> None:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            for name in self.databases:
-                conn.execute(
-                    sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-                )
+        for name in self.databases:
+            drop_database(self.url, name)
         self.databases.clear()
 
 

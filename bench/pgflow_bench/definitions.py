@@ -8,9 +8,9 @@ import random
 import time
 from typing import Any
 
-from pgflow.compiler import compile_flow
-from pgflow.deploy import deploy_flow
-from pgflow.dsl import Flow
+from pgflow.define.compiler import compile_flow
+from pgflow.define.deploy import deploy_flow
+from pgflow.define.dsl import Flow
 from pgflow_bench.common import Context, connect
 from pgflow_bench.flows import noop
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from pgflow.dsl import Flow
+from pgflow.define.dsl import Flow
 
 
 def noop(_input: Any) -> dict[str, Any]:
@@ -23,3 +24,13 @@ def chain(steps: int) -> Flow[Any]:
     for i in range(steps):
         flow.step(f"s{i}", noop, depends_on=[f"s{i - 1}"] if i else [])
     return flow
+
+
+def sleep(input: Any) -> dict[str, Any]:
+    """Holds its task for ``run.seconds`` (a long handler whose lease must be kept)."""
+    time.sleep(float(input["run"]["seconds"]))
+    return {}
+
+
+BenchLong: Flow[Any] = Flow("bench_long", timeout=1).step("hold", sleep)
+"""A long handler on a 1 s lease: the worker extends it about every 0.33 s."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
 import time
@@ -33,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from pgflow import Client, Flow, deploy_flow, install
-from pgflow.testing import WorkerProcess
+from pgflow.define.install import installed_state
+from pgflow.tools.scratch import scratch_database
+from pgflow.tools.testing import WorkerProcess
 
 Single = Flow("measure_single", timeout=60)
 Single.step("only", lambda _: None)
@@ -52,25 +51,15 @@ HERE = Path(__file__).resolve()
 
 
 @contextmanager
-def scratch_database(url: str) -> Iterator[str]:
-    name = f"pgflow_measure_{secrets.token_hex(4)}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    try:
-        target = make_conninfo(url, dbname=name)
-        with psycopg.connect(target, autocommit=True) as conn:
-            state = conn.execute(
-                "select 1 from pg_available_extensions where name = 'pgflow'"
-            ).fetchone()
-            install(conn, mode="extension" if state else "plain")
+def prepared_database(url: str) -> Iterator[str]:
+    """A scratch database with pgflow installed and both flows deployed."""
+    with scratch_database(url, prefix="pgflow_measure") as database:
+        with psycopg.connect(database.url, autocommit=True) as conn:
+            state = installed_state(conn)
+            install(conn, mode="extension" if state.available else "plain")
             deploy_flow(conn, Single)
             deploy_flow(conn, Diamond)
-        yield target
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-            )
+        yield database.url
 
 
 @contextmanager
@@ -220,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = ["--concurrency", str(args.concurrency), "--batch-size", str(args.batch_size)]
     print(f"pgflow end-to-end figures ({os.cpu_count()} CPUs; handlers do nothing)")
     print(f"workers: {' '.join(options)}; {args.runs} runs per throughput line\n")
-    with scratch_database(url) as db:
+    with prepared_database(url) as db:
         for name, value in floor(db).items():
             print(f"floor, {name}: {value}")
         with workers(db, 1, options):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from pgflow.testing import WorkerProcess
+from pgflow.tools.testing import WorkerProcess
 from pgflow_bench.common import Context, connect, deploy, percentile, subprocess_env
 from pgflow_bench.flows import BenchSingle
 

@@ -3,6 +3,18 @@
 Define a flow with :class:`Flow`, turn it into SQL with :func:`compile_flow`
 (a migration) or register it with :func:`deploy_flow`.  The database decides
 ordering, retries and completion; this package describes, serialises and calls.
+
+The layout follows that split:
+
+* :mod:`pgflow.define`: defining flows (DSL, shape, compiler, deploy, install);
+* :mod:`pgflow.run`: running them (client, run rows, worker, retries);
+* :mod:`pgflow.tools`: the demo, throwaway servers and databases, test helpers;
+* :mod:`pgflow.cli`: the ``pgflow`` command, over all of these;
+* at the top, what every part shares: :mod:`pgflow.errors`, :mod:`pgflow.jsonb`,
+  :mod:`pgflow.queries` (every SQL statement sent) and :mod:`pgflow.vocabulary`
+  (valid values and defaults, mirrored from ``pgflow.vocabulary()``).
+
+Everything in ``__all__`` is imported from here: ``from pgflow import Flow, Client``.
 """
 
 from __future__ import annotations
@@ -10,9 +22,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from pgflow.compiler import compile_flow, compile_shape, migration_filename
-from pgflow.deploy import DeployResult, FlowComparison, compare_flow, deploy_flow
-from pgflow.dsl import Flow, Handler, StepDefinition, StepInput
+from pgflow.define.compiler import compile_flow, compile_shape, migration_filename
+from pgflow.define.deploy import DeployResult, FlowComparison, compare_flow, deploy_flow
+from pgflow.define.dsl import Flow, Handler, StepDefinition, StepInput
+from pgflow.define.install import install
+from pgflow.define.loader import load_flow
+from pgflow.define.shape import FlowShape, StepShape, diff_shapes, flow_shape, shape_hash
 from pgflow.errors import (
     AttemptNotClaimedError,
     CycleError,
@@ -24,58 +39,79 @@ from pgflow.errors import (
     FlowImmutableError,
     FlowNotFoundError,
     FlowRefError,
+    FlowRetiredError,
     InvalidInputError,
     InvalidOptionError,
     InvalidSlugError,
     MapDependencyError,
     NotAllowedError,
+    NotInstalledError,
     PgflowError,
     RunIdConflictError,
     RunNotFoundError,
+    RunNotRetryableError,
     SelfDependencyError,
     ShapeMismatchError,
     StepNotFoundError,
     UnknownDependencyError,
     translate,
 )
-from pgflow.install import install
 from pgflow.jsonb import UndecodableJson
-from pgflow.loader import load_flow
-from pgflow.shape import FlowShape, StepShape, diff_shapes, flow_shape, shape_hash
 
 __version__ = "0.2.0"
 
-# --- runs: client, worker, run types ------------------------------------------
-# Owned by the client/worker side. Imported on first use (module __getattr__),
-# so `import pgflow` works and stays light whatever of that side exists.
-# Add "Name": "pgflow.module" here, the name to __all__, and the import under
-# TYPE_CHECKING below.
+# --- running flows (pgflow.run): client, worker, run rows ---------------------
+# Imported on first use (module __getattr__), so `import pgflow` stays light
+# for code that only defines flows (the CLI's compile, migrations).
+# Add "Name": "pgflow.run.module" here, the name to __all__, and the import
+# under TYPE_CHECKING below.
 _LAZY: dict[str, str] = {
-    "Client": "pgflow.client",
-    "RunHandle": "pgflow.client",
-    "WaitTimeoutError": "pgflow.client",
-    "Worker": "pgflow.worker",
-    "WorkerOptions": "pgflow.worker",
-    "WorkerReport": "pgflow.worker",
-    "TaskContext": "pgflow.worker",
-    "current_task": "pgflow.worker",
-    "Run": "pgflow.runs",
-    "RunDetails": "pgflow.runs",
-    "StepState": "pgflow.runs",
-    "StepTask": "pgflow.runs",
-    "RunStatus": "pgflow.runs",
-    "StepStatus": "pgflow.runs",
-    "TaskStatus": "pgflow.runs",
+    "Client": "pgflow.run.client",
+    "RunHandle": "pgflow.run.client",
+    "WaitTimeoutError": "pgflow.run.client",
+    "Worker": "pgflow.run.worker",
+    "WorkerOptions": "pgflow.run.worker",
+    "WorkerReport": "pgflow.run.worker",
+    "TaskContext": "pgflow.run.worker",
+    "current_task": "pgflow.run.worker",
+    "Run": "pgflow.run.rows",
+    "RunDetails": "pgflow.run.rows",
+    "StepState": "pgflow.run.rows",
+    "StepTask": "pgflow.run.rows",
+    "RunStatus": "pgflow.run.rows",
+    "StepStatus": "pgflow.run.rows",
+    "TaskStatus": "pgflow.run.rows",
+    "TaskAttempt": "pgflow.run.rows",
+    "AttemptOutcome": "pgflow.run.rows",
+    "FlowInfo": "pgflow.run.rows",
+    "RunSummary": "pgflow.run.rows",
+    "WorkerInfo": "pgflow.run.rows",
+    "PruneResult": "pgflow.run.rows",
 }
 
 if TYPE_CHECKING:
-    from pgflow.client import Client, RunHandle, WaitTimeoutError
-    from pgflow.runs import Run, RunDetails, RunStatus, StepState, StepStatus, StepTask, TaskStatus
-    from pgflow.worker import TaskContext, Worker, WorkerOptions, WorkerReport, current_task
+    from pgflow.run.client import Client, RunHandle, WaitTimeoutError
+    from pgflow.run.rows import (
+        AttemptOutcome,
+        FlowInfo,
+        PruneResult,
+        Run,
+        RunDetails,
+        RunStatus,
+        RunSummary,
+        StepState,
+        StepStatus,
+        StepTask,
+        TaskAttempt,
+        TaskStatus,
+        WorkerInfo,
+    )
+    from pgflow.run.worker import TaskContext, Worker, WorkerOptions, WorkerReport, current_task
 # --- end of runs section -------------------------------------------------------
 
 __all__ = [
     "AttemptNotClaimedError",
+    "AttemptOutcome",
     "Client",
     "CycleError",
     "DatabaseError",
@@ -87,8 +123,10 @@ __all__ = [
     "Flow",
     "FlowComparison",
     "FlowImmutableError",
+    "FlowInfo",
     "FlowNotFoundError",
     "FlowRefError",
+    "FlowRetiredError",
     "FlowShape",
     "Handler",
     "InvalidInputError",
@@ -96,13 +134,17 @@ __all__ = [
     "InvalidSlugError",
     "MapDependencyError",
     "NotAllowedError",
+    "NotInstalledError",
     "PgflowError",
+    "PruneResult",
     "Run",
     "RunDetails",
     "RunHandle",
     "RunIdConflictError",
     "RunNotFoundError",
+    "RunNotRetryableError",
     "RunStatus",
+    "RunSummary",
     "SelfDependencyError",
     "ShapeMismatchError",
     "StepDefinition",
@@ -112,12 +154,14 @@ __all__ = [
     "StepState",
     "StepStatus",
     "StepTask",
+    "TaskAttempt",
     "TaskContext",
     "TaskStatus",
     "UndecodableJson",
     "UnknownDependencyError",
     "WaitTimeoutError",
     "Worker",
+    "WorkerInfo",
     "WorkerOptions",
     "WorkerReport",
     "__version__",

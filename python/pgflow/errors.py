@@ -1,7 +1,7 @@
 """Exception hierarchy shared by every part of the package.
 
 The database is the authority on flows and runs: it raises errors with stable
-SQLSTATE codes ``PF001``..``PF017`` (see ``docs/sql-reference.md``).  Callers
+SQLSTATE codes ``PF001``..``PF019`` (see ``docs/sql-reference.md``).  Callers
 should not have to inspect SQLSTATEs themselves, so :func:`translate` turns a
 ``psycopg.Error`` into one class per kind of error.  Errors raised by Python
 before anything reaches the database (a bad step slug in the DSL, a bad
@@ -11,8 +11,10 @@ caller can catch everything pgflow raises with one ``except``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
+from typing import Final
 
 import psycopg
 
@@ -28,14 +30,17 @@ __all__ = [
     "FlowImmutableError",
     "FlowNotFoundError",
     "FlowRefError",
+    "FlowRetiredError",
     "InvalidInputError",
     "InvalidOptionError",
     "InvalidSlugError",
     "MapDependencyError",
     "NotAllowedError",
+    "NotInstalledError",
     "PgflowError",
     "RunIdConflictError",
     "RunNotFoundError",
+    "RunNotRetryableError",
     "SelfDependencyError",
     "ShapeMismatchError",
     "StepNotFoundError",
@@ -92,6 +97,22 @@ class DatabaseError(PgflowError):
     def message(self) -> str:
         """The primary message, without detail or hint."""
         return str(self.args[0]) if self.args else ""
+
+
+class NotInstalledError(DatabaseError):
+    """pgflow is not installed in the database the call went to.
+
+    Raised (by :func:`translate`) for a call that found no schema ``pgflow``,
+    or none of the pgflow table or function it names (SQLSTATE ``3F000``,
+    ``42P01`` or ``42883``): the extension or the plain script was never
+    installed there, or an older version lacks it.  ``detail`` keeps the
+    server's message.
+    """
+
+    MESSAGE: Final = "pgflow is not installed in this database: run `pgflow install`"
+
+    def __init__(self, *, sqlstate: str | None = None, detail: str | None = None) -> None:
+        super().__init__(self.MESSAGE, sqlstate=sqlstate, detail=detail)
 
 
 class InvalidSlugError(DatabaseError):
@@ -185,6 +206,22 @@ class AttemptNotClaimedError(DatabaseError):
     """
 
 
+class FlowRetiredError(DatabaseError):
+    """PF018: the flow is retired (``pgflow.retire_flow``): it takes no new runs.
+
+    Its runs in flight finish, and they may still be retried;
+    ``pgflow.unretire_flow`` (``pgflow retire --undo``) takes it back into service.
+    """
+
+
+class RunNotRetryableError(DatabaseError):
+    """PF019: ``retry_run`` found nothing to retry.
+
+    The run is still running (wait for it, or cancel it first), or it
+    completed and no steps were named to run again (``from_steps``).
+    """
+
+
 SQLSTATE_CLASSES: Mapping[str, type[DatabaseError]] = MappingProxyType(
     {
         "PF001": InvalidSlugError,
@@ -204,9 +241,18 @@ SQLSTATE_CLASSES: Mapping[str, type[DatabaseError]] = MappingProxyType(
         "PF015": MapDependencyError,
         "PF016": EmptyFlowError,
         "PF017": AttemptNotClaimedError,
+        "PF018": FlowRetiredError,
+        "PF019": RunNotRetryableError,
     }
 )
 """SQLSTATE → exception class for pgflow's own error codes."""
+
+
+_MISSING_OBJECT: Final = frozenset({"3F000", "42P01", "42883"})
+"""invalid_schema_name, undefined_table, undefined_function."""
+
+_NAMES_PGFLOW: Final = re.compile(r'\bpgflow\.|"pgflow"')
+"""``schema "pgflow"``, ``relation "pgflow.runs"``, ``function pgflow.claim_tasks(...)``."""
 
 
 def translate(error: psycopg.Error) -> PgflowError:
@@ -214,8 +260,9 @@ def translate(error: psycopg.Error) -> PgflowError:
 
     The result is meant to be raised ``from error`` so the original stays
     reachable as ``__cause__``.  Connection failures (no SQLSTATE, or class
-    ``08``) become :class:`DatabaseUnavailableError`; pgflow's codes map
-    through :data:`SQLSTATE_CLASSES`; anything else is a plain
+    ``08``) become :class:`DatabaseUnavailableError`; a missing pgflow
+    schema, table or function becomes :class:`NotInstalledError`; pgflow's
+    codes map through :data:`SQLSTATE_CLASSES`; anything else is a plain
     :class:`DatabaseError` that keeps the server's SQLSTATE.
     """
     sqlstate = error.sqlstate
@@ -225,5 +272,7 @@ def translate(error: psycopg.Error) -> PgflowError:
         return DatabaseUnavailableError(str(error).strip() or message)
     if sqlstate is not None and sqlstate.startswith("08"):
         return DatabaseUnavailableError(message)
+    if sqlstate in _MISSING_OBJECT and _NAMES_PGFLOW.search(message):
+        return NotInstalledError(sqlstate=sqlstate, detail=message)
     cls = SQLSTATE_CLASSES.get(sqlstate or "", DatabaseError)
     return cls(message, sqlstate=sqlstate, detail=diag.message_detail, hint=diag.message_hint)

@@ -1,4 +1,4 @@
-"""Named queries of the worker and the client, loaded from ``queries.sql``.
+"""Named queries of the package, loaded from ``queries.sql``.
 
 The SQL lives in one resource file (``-- name: <name>`` blocks) so it can be
 read and reviewed as SQL.  Each block is exposed here as a constant typed
@@ -16,27 +16,49 @@ from types import MappingProxyType
 from typing import Final, LiteralString
 
 __all__ = [
+    "ALLOW_DROP_FLOW",
     "CANCEL_RUN",
     "CLAIM_TASKS",
     "COMPLETE_TASK",
     "COMPLETE_TASKS",
+    "CREATE_DATABASE",
+    "CREATE_DATABASE_FROM_TEMPLATE",
+    "CREATE_EXTENSION",
+    "DROP_DATABASE",
+    "DROP_FLOW",
+    "EXTEND_LEASES",
     "FAIL_TASK",
+    "GET_FLOW",
     "GET_RUN",
     "GET_RUNS",
+    "GET_RUN_ATTEMPTS",
     "GET_RUN_STATUSES",
     "GET_STEP_STATES",
     "GET_STEP_TASKS",
     "HEARTBEAT_WORKER",
+    "INSTALLED_STATE",
     "LISTEN_RUNS",
     "LISTEN_TASKS",
+    "LIST_RUNS",
+    "LIST_WORKERS",
     "NEXT_TASK_VISIBLE_AT",
+    "PRUNE_RUNS",
+    "PRUNE_WORKERS",
     "QUERIES",
+    "READ_FLOW_SHAPE",
     "READ_SNAPSHOT",
     "REGISTER_WORKER",
+    "RETIRE_FLOW",
+    "RETRY_RUN",
+    "SERVER_NOW",
+    "SERVE_STEPS",
+    "STALE_FLOWS",
     "START_FLOW",
     "STOP_WORKER",
     "UNLISTEN_ALL",
+    "UNRETIRE_FLOW",
     "VERIFY_FLOW",
+    "WORKER_REGISTERED",
     "parse_queries",
 ]
 
@@ -83,6 +105,9 @@ COMPLETE_TASK: Final = QUERIES["complete_task"]
 COMPLETE_TASKS: Final = QUERIES["complete_tasks"]
 FAIL_TASK: Final = QUERIES["fail_task"]
 REGISTER_WORKER: Final = QUERIES["register_worker"]
+EXTEND_LEASES: Final = QUERIES["extend_leases"]
+SERVE_STEPS: Final = QUERIES["serve_steps"]
+STALE_FLOWS: Final = QUERIES["stale_flows"]
 HEARTBEAT_WORKER: Final = QUERIES["heartbeat_worker"]
 STOP_WORKER: Final = QUERIES["stop_worker"]
 VERIFY_FLOW: Final = QUERIES["verify_flow"]
@@ -97,3 +122,22 @@ GET_RUN_STATUSES: Final = QUERIES["get_run_statuses"]
 READ_SNAPSHOT: Final = QUERIES["read_snapshot"]
 GET_STEP_STATES: Final = QUERIES["get_step_states"]
 GET_STEP_TASKS: Final = QUERIES["get_step_tasks"]
+INSTALLED_STATE: Final = QUERIES["installed_state"]
+CREATE_EXTENSION: Final = QUERIES["create_extension"]
+READ_FLOW_SHAPE: Final = QUERIES["read_flow_shape"]
+ALLOW_DROP_FLOW: Final = QUERIES["allow_drop_flow"]
+DROP_FLOW: Final = QUERIES["drop_flow"]
+CREATE_DATABASE: Final = QUERIES["create_database"]
+CREATE_DATABASE_FROM_TEMPLATE: Final = QUERIES["create_database_from_template"]
+DROP_DATABASE: Final = QUERIES["drop_database"]
+WORKER_REGISTERED: Final = QUERIES["worker_registered"]
+RETRY_RUN: Final = QUERIES["retry_run"]
+GET_RUN_ATTEMPTS: Final = QUERIES["get_run_attempts"]
+SERVER_NOW: Final = QUERIES["server_now"]
+LIST_RUNS: Final = QUERIES["list_runs"]
+GET_FLOW: Final = QUERIES["get_flow"]
+RETIRE_FLOW: Final = QUERIES["retire_flow"]
+UNRETIRE_FLOW: Final = QUERIES["unretire_flow"]
+PRUNE_RUNS: Final = QUERIES["prune_runs"]
+PRUNE_WORKERS: Final = QUERIES["prune_workers"]
+LIST_WORKERS: Final = QUERIES["list_workers"]

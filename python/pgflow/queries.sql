@@ -1,9 +1,14 @@
--- Named queries of the Python SDK (worker and client).
+-- Named queries: every statement the Python package sends, except the
+-- compiled flow registrations (pgflow.define.compiler) and the install scripts.
 --
 -- Each query starts with a `-- name: <name>` line and runs to the next one.
 -- The SDK only calls pgflow's stored functions and reads its tables: every
 -- rule (ordering, retries, leases, completion) lives in the extension.
--- Parameters are psycopg named placeholders; lowercase SQL throughout.
+-- Parameters are psycopg named placeholders; {name} marks an identifier that
+-- psycopg.sql composes in (a database name); lowercase SQL throughout.
+
+-- ---------------------------------------------------------------------------
+-- Running flows: worker and client
 
 -- name: claim_tasks
 -- Lease up to max_tasks visible tasks of the given flows to this worker.
@@ -52,7 +57,34 @@ select status, attempts_count, max_attempts, visible_at,
          step_slug => %(step_slug)s,
          error_message => %(error_message)s,
          task_index => %(task_index)s,
-         attempt => %(attempt)s)
+         attempt => %(attempt)s,
+         error_detail => %(error_detail)s)
+
+-- name: extend_leases
+-- Renews the leases of the tasks whose handlers still run, one row per task:
+-- status held (lease_expires_at renewed), timed_out (the attempt overran the
+-- step's execution_timeout and was failed), cancelled (run cancelled or
+-- failed) or lost (another attempt holds the task, or it finished).
+select run_id, step_slug, task_index, attempt, status, lease_expires_at
+  from pgflow.extend_leases(
+         worker_id => %(worker_id)s,
+         run_ids => %(run_ids)s::uuid[],
+         step_slugs => %(step_slugs)s::text[],
+         task_indexes => %(task_indexes)s::int[],
+         attempts => %(attempts)s::int[])
+
+-- name: serve_steps
+-- Declares the steps of a flow this worker has handlers for, fenced to the
+-- flow registration it verified (PF008 if the deployed shape differs).
+select pgflow.serve_steps(
+         worker_id => %(worker_id)s,
+         flow_slug => %(flow_slug)s,
+         shape_hash => %(shape_hash)s,
+         step_slugs => %(step_slugs)s::text[]) as flow_id
+
+-- name: stale_flows
+-- Served flows whose verified registration is gone (dropped or redeployed).
+select pgflow.stale_flows(worker_id => %(worker_id)s) as flow_slugs
 
 -- name: register_worker
 select worker_id
@@ -69,16 +101,19 @@ select pgflow.heartbeat_worker(worker_id => %(worker_id)s) as alive
 select pgflow.stop_worker(worker_id => %(worker_id)s)
 
 -- name: verify_flow
--- Raises PF008 when the deployed shape differs from the code's.
+-- Raises PF008 when the deployed shape differs from the code's; given the
+-- code's whole shape document, its DETAIL names each differing option.
 select pgflow.verify_flow(
          flow_slug => %(flow_slug)s,
          shape_hash => %(shape_hash)s,
-         step_slugs => %(step_slugs)s::text[])
+         step_slugs => %(step_slugs)s::text[],
+         shape => %(shape)s::jsonb)
 
 -- name: listen_tasks
 listen pgflow_tasks
 
 -- name: listen_runs
+-- Runs that finished: {"run_id", "flow_slug", "status"} (a hint).
 listen pgflow_runs
 
 -- name: unlisten_all
@@ -86,7 +121,7 @@ unlisten *
 
 -- name: start_flow
 select run_id, flow_slug, status, input, output, remaining_steps, started_at,
-       completed_at, failed_at, cancelled_at, error_message
+       completed_at, failed_at, cancelled_at, error_message, retry_count, retried_at
   from pgflow.start_flow(
          flow_slug => %(flow_slug)s,
          input => %(input)s::jsonb,
@@ -94,18 +129,18 @@ select run_id, flow_slug, status, input, output, remaining_steps, started_at,
 
 -- name: cancel_run
 select run_id, flow_slug, status, input, output, remaining_steps, started_at,
-       completed_at, failed_at, cancelled_at, error_message
+       completed_at, failed_at, cancelled_at, error_message, retry_count, retried_at
   from pgflow.cancel_run(run_id => %(run_id)s)
 
 -- name: get_run
 select run_id, flow_slug, status, input, output, remaining_steps, started_at,
-       completed_at, failed_at, cancelled_at, error_message
+       completed_at, failed_at, cancelled_at, error_message, retry_count, retried_at
   from pgflow.runs
  where run_id = %(run_id)s
 
 -- name: get_runs
 select run_id, flow_slug, status, input, output, remaining_steps, started_at,
-       completed_at, failed_at, cancelled_at, error_message
+       completed_at, failed_at, cancelled_at, error_message, retry_count, retried_at
   from pgflow.runs
  where run_id = any(%(run_ids)s::uuid[])
 
@@ -143,3 +178,145 @@ select st.run_id, st.flow_slug, st.step_slug, st.task_index, st.status,
    and s.step_slug = st.step_slug
  where st.run_id = %(run_id)s
  order by s.step_index, st.task_index
+
+-- ---------------------------------------------------------------------------
+-- Day-2 operations: recover runs, list them, retire flows, prune, workers
+
+-- name: retry_run
+-- Resumes a failed or cancelled run in place (from_steps null), or re-runs
+-- the named steps and everything downstream. PF010 unknown run, PF019 nothing
+-- to retry, PF004 unknown step, PF009 empty from_steps.
+select run_id, flow_slug, status, input, output, remaining_steps, started_at,
+       completed_at, failed_at, cancelled_at, error_message, retry_count, retried_at
+  from pgflow.retry_run(
+         run_id => %(run_id)s,
+         from_steps => %(from_steps)s::text[])
+
+-- name: get_run_attempts
+-- Every attempt of every task of the run, in step, task and attempt order.
+select a.step_slug, a.task_index, a.attempt, a.worker_id, a.claimed_at,
+       a.finished_at, a.outcome, a.error_message, a.error_detail
+  from pgflow.run_attempts(run_id => %(run_id)s) as a
+ order by a.step_slug, a.task_index, a.attempt
+
+-- name: server_now
+-- The server's clock, to say how far away a due time is.
+select statement_timestamp() as now
+
+-- name: list_runs
+-- Newest first. Every filter is optional (null: any); since_ago is measured
+-- on the server's clock.
+select r.run_id, r.flow_slug, r.status, r.remaining_steps, r.retry_count,
+       r.started_at, r.finished_at, r.retried_at, r.error_message
+  from pgflow.runs as r
+ where (%(flow_slug)s::text is null or r.flow_slug = %(flow_slug)s::text)
+   and (%(statuses)s::text[] is null or r.status = any(%(statuses)s::text[]))
+   and (%(since)s::timestamptz is null or r.started_at >= %(since)s::timestamptz)
+   and (%(since_ago)s::interval is null
+        or r.started_at >= statement_timestamp() - %(since_ago)s::interval)
+ order by r.started_at desc, r.run_id
+ limit %(limit)s
+
+-- name: get_flow
+-- A flow's registration and whether it is retired; no row: no such flow.
+select f.flow_slug, f.max_attempts, f.base_delay, f.timeout, f.created_at,
+       f.retired_at,
+       (select count(*) from pgflow.runs as r
+         where r.flow_slug = f.flow_slug and r.status = 'started') as runs_in_flight
+  from pgflow.flows as f
+ where f.flow_slug = %(flow_slug)s
+
+-- name: retire_flow
+-- No new runs for this flow (start_flow raises PF018); runs in flight finish.
+-- PF002 when there is no such flow.
+select f.flow_slug, f.max_attempts, f.base_delay, f.timeout, f.created_at,
+       f.retired_at,
+       (select count(*) from pgflow.runs as r
+         where r.flow_slug = f.flow_slug and r.status = 'started') as runs_in_flight
+  from pgflow.retire_flow(flow_slug => %(flow_slug)s) as f
+
+-- name: unretire_flow
+select f.flow_slug, f.max_attempts, f.base_delay, f.timeout, f.created_at,
+       f.retired_at,
+       (select count(*) from pgflow.runs as r
+         where r.flow_slug = f.flow_slug and r.status = 'started') as runs_in_flight
+  from pgflow.unretire_flow(flow_slug => %(flow_slug)s) as f
+
+-- name: prune_runs
+-- One batch: at most max_runs finished runs older than older_than, oldest first.
+select pgflow.prune_runs(
+         older_than => %(older_than)s::interval,
+         max_runs => %(max_runs)s) as pruned
+
+-- name: prune_workers
+select pgflow.prune_workers(older_than => %(older_than)s::interval) as pruned
+
+-- name: list_workers
+-- Registered workers, running ones first, then by last heartbeat. A running
+-- worker whose heartbeat is older than silent_after is "silent" (crashed or
+-- cut off: its leases expire and its tasks are claimed again); steps are the
+-- flow/step pairs it serves (worker_steps).
+select w.worker_id, w.hostname, w.pid, w.flow_slugs, w.started_at,
+       w.last_heartbeat_at, w.stopped_at,
+       case when w.stopped_at is not null then 'stopped'
+            when w.last_heartbeat_at < statement_timestamp() - %(silent_after)s::interval
+              then 'silent'
+            else 'live' end as state,
+       array(select ws.flow_slug || '/' || ws.step_slug
+               from pgflow.worker_steps as ws
+              where ws.worker_id = w.worker_id
+              order by ws.flow_slug, ws.step_slug) as steps
+  from pgflow.workers as w
+ where %(include_stopped)s or w.stopped_at is null
+ order by w.stopped_at is not null, w.last_heartbeat_at desc, w.worker_id
+
+-- ---------------------------------------------------------------------------
+-- Defining flows: install and deploy
+
+-- name: installed_state
+-- Is pgflow here (as an extension, or a plain install's schema), and could
+-- the server create the extension (are its files in the sharedir)?
+select (select e.extversion
+          from pg_catalog.pg_extension as e
+         where e.extname = 'pgflow') as extension_version,
+       exists (select 1
+                 from pg_catalog.pg_namespace as n
+                where n.nspname = 'pgflow') as has_schema,
+       (select a.default_version
+          from pg_catalog.pg_available_extensions as a
+         where a.name = 'pgflow') as available_version
+
+-- name: create_extension
+create extension if not exists pgflow
+
+-- name: read_flow_shape
+-- The canonical shape as the server prints it, and its hash (null: no such flow).
+select pgflow.flow_shape(%(flow_slug)s)::text as shape_text,
+       pgflow.flow_shape_hash(%(flow_slug)s) as shape_hash
+
+-- name: allow_drop_flow
+-- Opts this transaction in to drop_flow (a dev-only operation).
+select pg_catalog.set_config('pgflow.allow_drop_flow', 'on', true)
+
+-- name: drop_flow
+-- Deletes the flow, its steps and its runs; returns how many runs went.
+select pgflow.drop_flow(%(flow_slug)s) as dropped_runs
+
+-- ---------------------------------------------------------------------------
+-- Tools: scratch databases, worker processes
+
+-- name: create_database
+create database {database}
+
+-- name: create_database_from_template
+create database {database} template {template}
+
+-- name: drop_database
+drop database if exists {database} with (force)
+
+-- name: worker_registered
+-- The worker process with this pid has registered and not stopped.
+select 1
+  from pgflow.workers
+ where pid = %(pid)s
+   and stopped_at is null

@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 
 from pgflow import Flow
-from pgflow.worker import current_task
+from pgflow.run.worker import current_task
 
 EFFECTS_TABLE = """
 create table chaos_effects (

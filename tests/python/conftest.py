@@ -11,41 +11,29 @@ Fixtures:
   created once per session and used as the template of every test database.
 * ``database_url`` (function): URL of a fresh database cloned from the template,
   dropped (``with (force)``) after the test.
+* ``empty_database_url`` (function): URL of a fresh database without pgflow.
 * ``conn`` (function): an autocommit ``psycopg.Connection`` to ``database_url``.
+
+Databases come and go through :mod:`pgflow.tools.scratch`, the helper the demo
+and the benchmark use too.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from hypothesis import settings
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
+
+from pgflow.tools.scratch import scratch_database
 
 # Each example talks to PostgreSQL, whose latency varies on a busy CI machine:
 # no per-example deadline. HYPOTHESIS_PROFILE selects another registered profile.
 settings.register_profile("pgflow", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pgflow"))
-
-
-def url_for_database(server_url: str, dbname: str) -> str:
-    """``server_url`` pointing at another database (URL or key=value conninfo)."""
-    parts = urlsplit(server_url)
-    if parts.scheme in ("postgres", "postgresql"):
-        return urlunsplit(parts._replace(path="/" + dbname))
-    return make_conninfo(server_url, dbname=dbname)
-
-
-def _admin_execute(server_url: str, statement: sql.Composed) -> None:
-    # CREATE/DROP DATABASE cannot run inside a transaction block: autocommit.
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(statement)
 
 
 @pytest.fixture(scope="session")
@@ -63,36 +51,23 @@ def server_url() -> str:
 
 @pytest.fixture(scope="session")
 def template_db(server_url: str) -> Iterator[str]:
-    name = f"pgflow_template_{secrets.token_hex(4)}"
-    _admin_execute(server_url, sql.SQL("create database {}").format(sql.Identifier(name)))
-    try:
+    with scratch_database(server_url, prefix="pgflow_template") as template:
         # Closed before any clone: CREATE DATABASE ... TEMPLATE needs it unused.
-        with psycopg.connect(url_for_database(server_url, name), autocommit=True) as c:
+        with psycopg.connect(template.url, autocommit=True) as c:
             c.execute("create extension pgflow")
-        yield name
-    finally:
-        _admin_execute(
-            server_url,
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)),
-        )
+        yield template.name
 
 
 @pytest.fixture
 def database_url(server_url: str, template_db: str) -> Iterator[str]:
-    name = f"pgflow_test_{secrets.token_hex(6)}"
-    _admin_execute(
-        server_url,
-        sql.SQL("create database {} template {}").format(
-            sql.Identifier(name), sql.Identifier(template_db)
-        ),
-    )
-    try:
-        yield url_for_database(server_url, name)
-    finally:
-        _admin_execute(
-            server_url,
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)),
-        )
+    with scratch_database(server_url, prefix="pgflow_test", template=template_db) as database:
+        yield database.url
+
+
+@pytest.fixture
+def empty_database_url(server_url: str) -> Iterator[str]:
+    with scratch_database(server_url, prefix="pgflow_empty") as database:
+        yield database.url
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from psycopg.rows import TupleRow
 
-from pgflow.install import extension_version
+from pgflow.define.install import extension_version
 
 
 def test_extension_is_installed_in_a_fresh_database(conn: psycopg.Connection[TupleRow]) -> None:

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pgflow.cli.main import EXIT_MISMATCH, EXIT_USAGE, CliError, connect
-from pgflow.compiler import compile_flow, migration_filename
-from pgflow.deploy import FlowComparison, compare_flow, deploy_flow
-from pgflow.dsl import Flow
-from pgflow.errors import DatabaseError, ShapeMismatchError
-from pgflow.install import (
+from pgflow import queries
+from pgflow.cli.common import EXIT_MISMATCH, EXIT_USAGE, CliError, connect
+from pgflow.define.compiler import (
+    compile_shape,
+    existing_migrations,
+    migration_filename,
+    registrable_shape,
+)
+from pgflow.define.deploy import FlowComparison, compare_flow, deploy_flow
+from pgflow.define.dsl import Flow
+from pgflow.define.install import (
     extension_files,
     extension_version,
     install,
@@ -30,13 +35,12 @@ from pgflow.install import (
     pg_sharedir,
     plain_script,
 )
-from pgflow.loader import load_flow
-from pgflow.manifest import manifest, render_dag, render_manifest
+from pgflow.define.loader import load_flow
+from pgflow.define.manifest import manifest, render_dag, render_manifest
+from pgflow.errors import ShapeMismatchError
+from pgflow.run.rows import FlowInfo, row_cursor
 
 __all__ = ["register"]
-
-_NOT_INSTALLED = {"3F000", "42883", "42P01"}  # schema, function or table missing
-_HASH_LINE = re.compile(r"^-- shape hash: ([0-9a-f]{64})$", re.M)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -187,16 +191,6 @@ def _install_files(args: argparse.Namespace) -> int:
 # -- compile -----------------------------------------------------------------
 
 
-def _existing_migrations(directory: Path, flow_slug: str) -> list[tuple[Path, str | None]]:
-    pattern = re.compile(rf"^\d{{14}}_pgflow_{re.escape(flow_slug)}\.sql$")
-    found = []
-    for path in sorted(directory.iterdir()):
-        if pattern.match(path.name):
-            match = _HASH_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
-            found.append((path, match.group(1) if match else None))
-    return found
-
-
 def _write_new(path: Path, text: str) -> None:
     try:
         with path.open("x", encoding="utf-8") as file:
@@ -209,23 +203,24 @@ def _write_new(path: Path, text: str) -> None:
 
 def _compile(args: argparse.Namespace) -> int:
     flow = load_flow(args.flow_ref)
-    text = compile_flow(flow)
+    shape = registrable_shape(flow)
+    text = compile_shape(shape)
     if args.migrations_dir is not None:
         directory = Path(args.migrations_dir)
         if not directory.is_dir():
             raise CliError(f"migrations directory {directory} does not exist")
-        code_hash = flow.shape().hash()
-        for path, existing_hash in _existing_migrations(directory, flow.slug):
-            if existing_hash == code_hash:
+        code_hash = shape.hash()
+        for existing in existing_migrations(directory, flow.slug):
+            if existing.shape_hash == code_hash:
                 print(
-                    f"{path}: already registers flow {flow.slug!r} with this shape; "
+                    f"{existing.path}: already registers flow {flow.slug!r} with this shape; "
                     "nothing written",
                     file=sys.stderr,
                 )
                 return 0
             raise CliError(
-                f"{path} already registers flow {flow.slug!r} with a different shape "
-                f"(hash {(existing_hash or 'unknown')[:12]}, code {code_hash[:12]})",
+                f"{existing.path} already registers flow {flow.slug!r} with a different shape "
+                f"(hash {(existing.shape_hash or 'unknown')[:12]}, code {code_hash[:12]})",
                 exit_code=EXIT_MISMATCH,
                 hint="flows are immutable: give the new shape a new flow slug "
                 "(e.g. a _v2 suffix) and compile again",
@@ -244,12 +239,6 @@ def _compile(args: argparse.Namespace) -> int:
 # -- deploy ------------------------------------------------------------------
 
 
-def _not_installed_hint(error: DatabaseError) -> DatabaseError:
-    if error.sqlstate in _NOT_INSTALLED and error.hint is None:
-        error.hint = "is pgflow installed in this database? run `pgflow install`"
-    return error
-
-
 def _deploy(args: argparse.Namespace) -> int:
     if args.force and not args.dev:
         raise CliError(
@@ -257,10 +246,10 @@ def _deploy(args: argparse.Namespace) -> int:
             exit_code=EXIT_USAGE,
         )
     flow = load_flow(args.flow_ref)
-    compile_flow(flow)  # definition errors before connecting
+    shape = registrable_shape(flow)  # definition errors before connecting
     try:
         with connect(args) as conn:
-            result = deploy_flow(conn, flow, force=args.force)
+            result = deploy_flow(conn, shape, force=args.force)
     except ShapeMismatchError as error:
         if args.dev:
             error.hint = (
@@ -268,8 +257,6 @@ def _deploy(args: argparse.Namespace) -> int:
                 "and its runs and recreate it"
             )
         raise
-    except DatabaseError as error:
-        raise _not_installed_hint(error) from error
     short = result.shape_hash[:12]
     steps = len(flow.steps)
     if result.action == "unchanged":
@@ -302,16 +289,28 @@ def _comparison_text(comparison: FlowComparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _compare(args: argparse.Namespace, flow: Flow[Any]) -> FlowComparison | None:
+def _retired_text(info: FlowInfo | None) -> str:
+    if info is None or info.retired_at is None:
+        return ""
+    when = info.retired_at.isoformat(timespec="seconds")
+    return (
+        f"retired: since {when}, it takes no new runs "
+        f"({info.runs_in_flight} in flight); `pgflow retire --undo {info.flow_slug}` reverses it\n"
+    )
+
+
+def _compare(
+    args: argparse.Namespace, flow: Flow[Any]
+) -> tuple[FlowComparison, FlowInfo | None] | None:
     if args.offline or args.database_url is None:
         if args.check:
             raise CliError("--check needs a database URL (and no --offline)", exit_code=EXIT_USAGE)
         return None
-    try:
-        with connect(args) as conn:
-            return compare_flow(conn, flow)
-    except DatabaseError as error:
-        raise _not_installed_hint(error) from error
+    with connect(args) as conn:
+        comparison = compare_flow(conn, flow)
+        with row_cursor(conn, FlowInfo) as cur:
+            info = cur.execute(queries.GET_FLOW, {"flow_slug": flow.slug}).fetchone()
+        return comparison, info
 
 
 def _json_default(value: object) -> object:
@@ -320,9 +319,14 @@ def _json_default(value: object) -> object:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
 def _inspect(args: argparse.Namespace) -> int:
     flow = load_flow(args.flow_ref)
-    comparison = _compare(args, flow)
+    compared = _compare(args, flow)
+    comparison, info = compared if compared is not None else (None, None)
     if args.json:
         document: dict[str, Any] = dict(manifest(flow))
         if comparison is not None:
@@ -330,6 +334,8 @@ def _inspect(args: argparse.Namespace) -> int:
                 "state": comparison.state,
                 "shape_hash": comparison.database_hash,
                 "differences": list(comparison.differences),
+                "retired": info is not None and info.retired,
+                "retired_at": None if info is None else _iso(info.retired_at),
             }
         print(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
     else:
@@ -339,6 +345,7 @@ def _inspect(args: argparse.Namespace) -> int:
         if comparison is not None:
             sys.stdout.write("\n")
             sys.stdout.write(_comparison_text(comparison))
+            sys.stdout.write(_retired_text(info))
     if args.check and comparison is not None and comparison.state != "identical":
         if comparison.state == "absent":
             print(f"pgflow: error: flow {flow.slug!r} is not deployed", file=sys.stderr)

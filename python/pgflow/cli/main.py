@@ -1,23 +1,13 @@
 """The ``pgflow`` command: argument parsing, dispatch and the exit-code policy.
 
-Exit codes are part of the interface, so scripts can branch on them:
-
-* 0 — success (including "nothing to do");
-* 1 — the operation failed: the database refused it, a file exists, ...;
-* 2 — usage: bad arguments, a ``FLOW_REF`` that cannot be loaded, an invalid
-  flow definition, no database URL;
-* 3 — shape mismatch: the database (or an existing migration) has this flow
-  slug with a different shape;
-* 4 — the database cannot be reached (bad URL, server down);
-* 130 — interrupted.
-
-Errors are one ``pgflow: error: ...`` line on stderr (with ``detail``/``hint``
-lines when there are any) and no traceback unless ``--debug`` is given.
+The exit codes are listed in :mod:`pgflow.cli.common`.  Errors are one
+``pgflow: error: ...`` line on stderr (with ``detail``/``hint`` lines when
+there are any) and no traceback unless ``--debug`` is given.
 
 Subcommands register themselves with ``register(subparsers)`` and set
 ``func`` (``args -> int | None``) as their parser default; ``args.database_url``
 is already resolved from ``--database-url`` or ``DATABASE_URL``, and
-:func:`connect` opens a connection with errors translated.
+:func:`~pgflow.cli.common.connect` opens a connection with errors translated.
 """
 
 from __future__ import annotations
@@ -30,8 +20,19 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, NoReturn
 
 import psycopg
-from psycopg.rows import TupleRow
 
+from pgflow import __version__
+from pgflow.cli import definitions, operate, runs
+from pgflow.cli.common import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_MISMATCH,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    CliError,
+    database_url,
+)
 from pgflow.errors import (
     DatabaseError,
     DatabaseUnavailableError,
@@ -42,25 +43,7 @@ from pgflow.errors import (
     translate,
 )
 
-__all__ = [
-    "EXIT_ERROR",
-    "EXIT_INTERRUPTED",
-    "EXIT_MISMATCH",
-    "EXIT_OK",
-    "EXIT_UNAVAILABLE",
-    "EXIT_USAGE",
-    "CliError",
-    "build_parser",
-    "connect",
-    "main",
-]
-
-EXIT_OK: Final = 0
-EXIT_ERROR: Final = 1
-EXIT_USAGE: Final = 2
-EXIT_MISMATCH: Final = 3
-EXIT_UNAVAILABLE: Final = 4
-EXIT_INTERRUPTED: Final = 130
+__all__ = ["build_parser", "main"]
 
 EXIT_CODES_HELP: Final = """\
 exit codes:
@@ -74,15 +57,6 @@ exit codes:
 
 FLOW_REF is path/to/flows.py:Name or package.module:Name (":Name" may be
 omitted when the module defines exactly one flow)."""
-
-
-class CliError(PgflowError):
-    """An error the CLI reports with a chosen exit code."""
-
-    def __init__(self, message: str, *, exit_code: int = EXIT_ERROR, hint: str | None = None):
-        super().__init__(message)
-        self.exit_code = exit_code
-        self.hint = hint
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -134,49 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs.setdefault("epilog", EXIT_CODES_HELP)
             return super().add_parser(name, **kwargs)  # type: ignore[no-any-return]
 
+    parser.add_argument(
+        "--version", action="version", version=f"pgflow {__version__}", help="print the version"
+    )
     parser.register("action", "parsers", SubcommandParsers)
     subparsers = parser.add_subparsers(
         title="commands", metavar="COMMAND", parser_class=_ArgumentParser
     )
     subparsers.required = True
 
-    # Imported here: both modules import this one for CliError and connect().
-    from pgflow.cli import definitions, runs
-
     definitions.register(subparsers)
     runs.register(subparsers)
+    operate.register(subparsers)
     return parser
-
-
-def database_url(args: argparse.Namespace) -> str | None:
-    """``--database-url`` if given, else ``$DATABASE_URL``, else None."""
-    url = getattr(args, "database_url", None) or os.environ.get("DATABASE_URL") or None
-    return url
-
-
-def connect(args: argparse.Namespace, *, autocommit: bool = True) -> psycopg.Connection[TupleRow]:
-    """Open a connection to the command's database, or raise a clear CLI error.
-
-    No URL is a usage error (exit 2); a malformed URL or an unreachable server
-    is :class:`~pgflow.errors.DatabaseUnavailableError` (exit 4).
-    """
-    url = database_url(args)
-    if url is None:
-        raise CliError(
-            "no database URL: pass --database-url URL or set DATABASE_URL",
-            exit_code=EXIT_USAGE,
-        )
-    try:
-        return psycopg.connect(
-            url,
-            autocommit=autocommit,
-            connect_timeout=int(os.environ.get("PGCONNECT_TIMEOUT", "10")),
-            application_name="pgflow-cli",
-        )
-    except psycopg.Error as error:
-        raise DatabaseUnavailableError(
-            f"cannot connect to the database: {str(error).strip()}"
-        ) from error
 
 
 def _exit_code(error: BaseException) -> int:

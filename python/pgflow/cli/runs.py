@@ -1,11 +1,12 @@
 """The run commands: ``worker``, ``start`` and ``status``.
 
-Exit codes beyond the CLI's common ones (see :mod:`pgflow.cli.main`):
+Exit codes beyond the CLI's common ones (see :mod:`pgflow.cli.common`):
 
 * ``worker``: 0 after a clean stop; 5 when handlers were still running at the
   end of the grace period (their tasks are retried once their leases expire).
 * ``start --wait``: 0 when the run completed, 1 when it failed or was
-  cancelled, 6 when ``--timeout`` passed first (the run goes on).
+  cancelled, 6 when ``--timeout`` passed first, 130 when interrupted (Ctrl-C:
+  the run goes on either way).
 """
 
 from __future__ import annotations
@@ -20,13 +21,30 @@ from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
 
-from pgflow.cli.main import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError
-from pgflow.client import Client, WaitTimeoutError
-from pgflow.display import format_run
-from pgflow.loader import load_flow
-from pgflow.worker import Worker, WorkerOptions
+from pgflow.cli.common import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    require_url,
+)
+from pgflow.define.loader import load_flow
+from pgflow.run.client import Client, RunHandle, WaitTimeoutError
+from pgflow.run.display import format_run, json_default
+from pgflow.run.rows import RunDetails
+from pgflow.run.worker import JsonFormatter, Worker, WorkerOptions
 
-__all__ = ["EXIT_ABANDONED", "EXIT_TIMEOUT", "configure_logging", "register"]
+__all__ = [
+    "EXIT_ABANDONED",
+    "EXIT_TIMEOUT",
+    "configure_logging",
+    "positive_float",
+    "positive_int",
+    "register",
+    "run_uuid",
+    "wait_and_show",
+]
 
 EXIT_ABANDONED: Final = 5
 EXIT_TIMEOUT: Final = 6
@@ -44,8 +62,8 @@ Handlers still running when the grace period ends are left to lease expiry
 (the step's timeout) and the exit code is 5."""
 
 START_EPILOG = """\
-exit codes with --wait: 0 completed, 1 failed or cancelled, 6 timed out
-(the run goes on)."""
+exit codes with --wait: 0 completed, 1 failed or cancelled, 6 timed out,
+130 interrupted (Ctrl-C stops the waiting, not the run: it goes on)."""
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -107,6 +125,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         choices=["debug", "info", "warning", "error"],
         help="logging level (default info; debug logs every claim and completion)",
     )
+    worker.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="text (default) or json: one JSON object per line, with the task's run, step, "
+        "task and attempt on lines logged while a handler runs ($PGFLOW_LOG_FORMAT)",
+    )
     worker.set_defaults(func=_worker)
 
     start = subparsers.add_parser(
@@ -132,12 +156,21 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
     status = subparsers.add_parser(
         "status",
-        help="show a run: steps, statuses, attempts, durations, errors",
+        help="show a run: steps, statuses, attempts, due times, durations, errors",
         description="Print a run's state: one line per step with its status, tasks, "
-        "attempts, duration and error, then the run's input and output.",
+        "attempts, duration and error; when a delayed or retrying step's next task "
+        "becomes due; every attempt with its outcome, worker and error; then the run's "
+        "input and output.",
     )
     status.add_argument("run_id", metavar="RUN_ID", type=_uuid)
-    status.add_argument("--json", action="store_true", help="print the run as JSON")
+    status.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run as JSON (ISO 8601 timestamps; attempts with tracebacks)",
+    )
+    status.add_argument(
+        "-v", "--verbose", action="store_true", help="show each failed attempt's traceback"
+    )
     status.set_defaults(func=_status)
 
 
@@ -172,28 +205,29 @@ def _uuid(text: str) -> UUID:
         raise argparse.ArgumentTypeError(f"not a UUID: {text!r}") from None
 
 
+positive_int = _positive_int
+positive_float = _positive_float
+run_uuid = _uuid
+
+
 # -- helpers -----------------------------------------------------------------------------
 
 
-def configure_logging(level: str | None) -> None:
-    """Log to stderr at ``level`` (or ``$PGFLOW_LOG_LEVEL``, default info)."""
+def configure_logging(level: str | None, log_format: str | None = None) -> None:
+    """Log to stderr at ``level`` (or ``$PGFLOW_LOG_LEVEL``, default info), as
+    text or as one JSON object per line (``$PGFLOW_LOG_FORMAT``, default text)."""
     name = (level or os.environ.get("PGFLOW_LOG_LEVEL") or "info").upper()
     numeric = logging.getLevelName(name)
     if not isinstance(numeric, int):
         raise CliError(f"unknown log level {name.lower()!r}", exit_code=EXIT_USAGE)
-    logging.basicConfig(level=numeric, format=_LOG_FORMAT, stream=sys.stderr)
+    style = (log_format or os.environ.get("PGFLOW_LOG_FORMAT") or "text").lower()
+    if style not in ("text", "json"):
+        raise CliError(f"unknown log format {style!r} (text or json)", exit_code=EXIT_USAGE)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if style == "json" else logging.Formatter(_LOG_FORMAT))
+    logging.basicConfig(level=numeric, handlers=[handler])
     # psycopg's pool logs every checkout at INFO: keep it to problems.
     logging.getLogger("psycopg").setLevel(max(numeric, logging.WARNING))
-
-
-def _require_url(args: argparse.Namespace) -> str:
-    url: str | None = args.database_url
-    if not url:
-        raise CliError(
-            "no database URL: pass --database-url URL or set DATABASE_URL",
-            exit_code=EXIT_USAGE,
-        )
-    return url
 
 
 def _read_input(args: argparse.Namespace) -> object:
@@ -217,8 +251,8 @@ def _read_input(args: argparse.Namespace) -> object:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    configure_logging(args.log_level)
-    url = _require_url(args)
+    configure_logging(args.log_level, args.log_format)
+    url = require_url(args)
     flows = [load_flow(ref) for ref in args.flow_refs]
     try:
         options = WorkerOptions.from_env(
@@ -241,30 +275,55 @@ def _start(args: argparse.Namespace) -> int:
     run_input = _read_input(args)
     if args.timeout is not None and not args.wait:
         raise CliError("--timeout needs --wait", exit_code=EXIT_USAGE)
-    with Client(_require_url(args)) as client:
+    with Client(require_url(args)) as client:
         handle = client.start(args.flow_slug, run_input, run_id=args.run_id)
         if not args.wait:
             print(handle.run_id)
             return EXIT_OK
         print(f"started run {handle.run_id} of {args.flow_slug}; waiting...", file=sys.stderr)
-        try:
-            run = handle.wait(args.timeout)
-        except WaitTimeoutError:
-            print(
-                f"pgflow: run {handle.run_id} still running after {args.timeout:g} s",
-                file=sys.stderr,
-            )
-            print(format_run(handle.get_run()))
-            return EXIT_TIMEOUT
+        return wait_and_show(handle, args.timeout)
+
+
+def wait_and_show(handle: RunHandle, timeout: float | None) -> int:
+    """Wait for the run, print its step table; the exit code of ``start --wait``.
+
+    0 completed, 1 failed or cancelled, 6 timed out, 130 interrupted: in the
+    last two the run goes on, and the message says how to follow it.
+    """
+    try:
+        run = handle.wait(timeout)
+    except WaitTimeoutError:
+        print(
+            f"pgflow: run {handle.run_id} still running after {timeout:g} s; "
+            f"it goes on: pgflow status {handle.run_id}",
+            file=sys.stderr,
+        )
         print(format_run(handle.get_run()))
-        return EXIT_OK if run.status == "completed" else EXIT_ERROR
+        return EXIT_TIMEOUT
+    except KeyboardInterrupt:
+        print(
+            f"pgflow: stopped waiting; run {handle.run_id} goes on: pgflow status {handle.run_id}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return EXIT_INTERRUPTED
+    print(format_run(handle.get_run()))
+    return EXIT_OK if run.status == "completed" else EXIT_ERROR
+
+
+def run_document(details: RunDetails) -> dict[str, object]:
+    """``pgflow status --json``: the run, its steps (with ``due_at``), tasks and attempts."""
+    document = asdict(details)
+    for step in document["steps"]:
+        step["due_at"] = details.due_at(step["step_slug"])
+    return document
 
 
 def _status(args: argparse.Namespace) -> int:
-    with Client(_require_url(args)) as client:
+    with Client(require_url(args)) as client:
         details = client.get_run(args.run_id)
     if args.json:
-        print(json.dumps(asdict(details), default=str, indent=2, ensure_ascii=False))
+        print(json.dumps(run_document(details), default=json_default, indent=2, ensure_ascii=False))
     else:
-        print(format_run(details, json_limit=None))
+        print(format_run(details, json_limit=None, show_attempts=True, verbose=args.verbose))
     return EXIT_OK

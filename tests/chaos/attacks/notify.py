@@ -16,7 +16,7 @@ from tests.chaos.attacks.context import Attack
 from tests.chaos.harness.figures import Figures
 
 from pgflow import Client
-from pgflow.client import WaitTimeoutError
+from pgflow.run.client import WaitTimeoutError
 
 __all__ = ["run"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.chaos.harness.db import connect, scalar
 
-from pgflow.testing import WorkerProcess
+from pgflow.tools.testing import WorkerProcess
 
 __all__ = ["FLOWS_FILE", "WorkerPool"]
 

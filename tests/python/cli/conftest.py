@@ -15,8 +15,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import secrets
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -25,8 +25,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
+
+from pgflow.tools.scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -85,21 +86,12 @@ from pg_extension as e, unnest(e.extconfig) as c where e.extname = 'pgflow'
 
 @pytest.fixture
 def new_database(server_url: str) -> Iterator[Callable[[], str]]:
-    names: list[str] = []
+    with contextlib.ExitStack() as stack:
 
-    def create() -> str:
-        name = f"pgflow_inst_{secrets.token_hex(5)}"
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        names.append(name)
-        return make_conninfo(server_url, dbname=name)
+        def create() -> str:
+            return stack.enter_context(scratch_database(server_url, prefix="pgflow_inst")).url
 
-    yield create
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        for name in names:
-            admin.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-            )
+        yield create
 
 
 def _schema_of(target: str | psycopg.Connection[Any], *, extension: bool = False) -> list[str]:

@@ -9,18 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[3]
 PGFLOW = Path(sys.executable).parent / "pgflow"
@@ -49,21 +45,6 @@ def pgflow(
 
 def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr, result.stderr
-
-
-@pytest.fixture
-def empty_database_url(server_url: str) -> Iterator[str]:
-    """A fresh database without pgflow."""
-    name = f"pgflow_cli_{secrets.token_hex(5)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    try:
-        yield make_conninfo(server_url, dbname=name)
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-            )
 
 
 def changed_analyze(tmp_path: Path) -> str:
@@ -241,10 +222,15 @@ def test_install_print_needs_no_database(tmp_path: Path, empty_database_url: str
     assert scalar(empty_database_url, "select to_regclass('pgflow.steps') is not null")
 
 
-def test_deploy_into_a_database_without_pgflow_hints_at_install(empty_database_url: str) -> None:
-    result = pgflow("deploy", ANALYZE, url=empty_database_url)
+@pytest.mark.parametrize("command", ["deploy", "inspect"])
+def test_a_database_without_pgflow_says_to_install_it(
+    empty_database_url: str, command: str
+) -> None:
+    result = pgflow(command, ANALYZE, url=empty_database_url)
     assert result.returncode == 1
-    assert "pgflow install" in result.stderr
+    assert result.stderr.startswith(
+        "pgflow: error: pgflow is not installed in this database: run `pgflow install`\n"
+    ), result.stderr
     no_traceback(result)
 
 

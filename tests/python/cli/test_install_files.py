@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from pgflow.install import extension_files, extension_version
+from pgflow.define.install import extension_files, extension_version
 
 PGFLOW = Path(sys.executable).parent / "pgflow"
 

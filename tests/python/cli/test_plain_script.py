@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from pgflow.install import install, plain_script
+from pgflow.define.install import install, plain_script
 
 Psql = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
-from pgflow.install import plain_script
+from pgflow.define.install import plain_script
+from pgflow.tools.scratch import scratch_database
 
 # Every object of schema pgflow that a user or a worker relies on, as text rows:
 # functions with their signature, security and settings; columns with their
@@ -43,19 +41,10 @@ order by 1
 
 @pytest.fixture
 def plain_database_url(server_url: str) -> Iterator[str]:
-    name = f"pgflow_plain_{secrets.token_hex(5)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    try:
-        url = make_conninfo(server_url, dbname=name)
-        with psycopg.connect(url, autocommit=True) as conn:
+    with scratch_database(server_url, prefix="pgflow_plain") as database:
+        with psycopg.connect(database.url, autocommit=True) as conn:
             conn.execute(plain_script().encode())
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-            )
+        yield database.url
 
 
 def catalog(url: str) -> list[str]:

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgflow.install import extension_version
+from pgflow.define.install import extension_version
 
 ROOT = Path(__file__).resolve().parents[3]
 HISTORY = ROOT / "extension" / "history"

@@ -1,10 +1,16 @@
-"""Fixtures for client tests: a deployed two-step flow and a client on the test database."""
+"""Fixtures for client tests: a deployed two-step flow and a client on the test database.
+
+``act`` plays the worker for the first task of a step; ``hand`` (a
+:class:`Hand`) claims every visible task and reports the one named, for map
+steps and retries.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -63,3 +69,53 @@ def act(conn: psycopg.Connection[TupleRow]) -> Act:
             )
 
     return act_on
+
+
+class Hand:
+    """A registered worker that claims every visible task and reports them one at a time."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        self.worker_id = uuid.uuid4()
+        conn.execute("select pgflow.register_worker(%s)", (self.worker_id,))
+        self.held: dict[tuple[UUID, str, int], int] = {}
+
+    def claim(self) -> None:
+        rows = self.conn.execute(
+            "select run_id, step_slug, task_index, attempt from pgflow.claim_tasks(%s, 100)",
+            (self.worker_id,),
+        ).fetchall()
+        for run_id, step_slug, index, attempt in rows:
+            self.held[(run_id, step_slug, index)] = attempt
+
+    def _take(self, run_id: UUID, step_slug: str, index: int) -> int:
+        self.claim()
+        key = (run_id, step_slug, index)
+        assert key in self.held, f"no task {step_slug}[{index}] to report: {sorted(self.held)}"
+        return self.held.pop(key)
+
+    def complete(self, run_id: UUID, step_slug: str, output: object, index: int = 0) -> None:
+        attempt = self._take(run_id, step_slug, index)
+        self.conn.execute(
+            "select pgflow.complete_task(%s, %s, %s, %s, %s)",
+            (run_id, step_slug, Jsonb(output), index, attempt),
+        )
+
+    def fail(
+        self,
+        run_id: UUID,
+        step_slug: str,
+        error: str,
+        index: int = 0,
+        detail: str | None = None,
+    ) -> None:
+        attempt = self._take(run_id, step_slug, index)
+        self.conn.execute(
+            "select pgflow.fail_task(%s, %s, %s, %s, %s, %s)",
+            (run_id, step_slug, error, index, attempt, detail),
+        )
+
+
+@pytest.fixture
+def hand(conn: psycopg.Connection[TupleRow]) -> Hand:
+    return Hand(conn)

@@ -32,7 +32,9 @@ def kitchen_sink() -> Flow[Any]:
         run_unless={"run": {"blocked": True, "score": 1.5e-7, "big": 10**20}},
         when_unmet="skip-cascade",
     )
-    flow.add_step("each", depends_on="items", map=True, when_exhausted="skip")
+    flow.add_step(
+        "each", depends_on="items", map=True, when_exhausted="skip", execution_timeout=900
+    )
     flow.add_step(
         "report",
         depends_on=["vip", "each"],

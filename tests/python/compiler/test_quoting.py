@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from pgflow import Flow, InvalidSlugError, compile_flow, compile_shape, translate
-from pgflow.shape import FlowShape, StepShape
+from pgflow.define.shape import FlowShape, StepShape
 
 HOSTILE = [
     "'",

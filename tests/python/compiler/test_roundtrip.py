@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pgflow import Flow, ShapeMismatchError, compile_flow, translate
+from pgflow.define.shape import FlowShape, StepShape
 from pgflow.jsonb import JsonValue, jsonb_text
-from pgflow.shape import FlowShape, StepShape
 
 
 def db_settings(max_examples: int) -> settings:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pgflow import Flow, FlowRefError, load_flow
-from pgflow.loader import split_flow_ref
+from pgflow.define.loader import split_flow_ref
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "python" / "pgflow" / "examples"
 

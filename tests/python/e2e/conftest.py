@@ -11,7 +11,7 @@ import pytest
 from psycopg.rows import TupleRow
 
 from pgflow import Client, Flow, deploy_flow, load_flow
-from pgflow.testing import WorkerProcess
+from pgflow.tools.testing import WorkerProcess
 
 FLOWS_FILE = Path(__file__).resolve().parents[1] / "flows" / "flows.py"
 

@@ -17,7 +17,7 @@ import pytest
 from psycopg.rows import TupleRow
 
 from pgflow import Client, deploy_flow, load_flow
-from pgflow.testing import WorkerProcess
+from pgflow.tools.testing import WorkerProcess
 
 FLOW_REF = f"{Path(__file__).resolve().with_name('payload_flows.py')}:Payloads"
 

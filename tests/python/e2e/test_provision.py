@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psycopg
 
-from pgflow._provision import find_server_binaries, local_server
+from pgflow.tools.provision import find_server_binaries, local_server
 
 
 def test_a_throwaway_cluster_starts_answers_and_is_removed() -> None:

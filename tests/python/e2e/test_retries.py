@@ -10,7 +10,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from pgflow import Client, Flow
-from pgflow.testing import WorkerProcess
+from pgflow.tools.testing import WorkerProcess
 
 WorkerFactory = Callable[..., WorkerProcess]
 

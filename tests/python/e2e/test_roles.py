@@ -14,7 +14,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
 
 from pgflow import Client, Flow
-from pgflow.testing import WorkerProcess
+from pgflow.tools.testing import WorkerProcess
 
 FLOWS_FILE = Path(__file__).resolve().parents[1] / "flows" / "flows.py"
 

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 
 from pgflow import Flow
-from pgflow.worker import TaskContext, current_task
+from pgflow.run.worker import TaskContext, current_task
 
 CREATE_TABLE = """
 create table test_effects (

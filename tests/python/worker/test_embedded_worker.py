@@ -15,7 +15,7 @@ from psycopg.rows import TupleRow
 
 from pgflow import Client, Flow, deploy_flow
 from pgflow.errors import FlowNotFoundError, ShapeMismatchError
-from pgflow.worker import Worker, WorkerOptions, WorkerReport, current_task
+from pgflow.run.worker import Worker, WorkerOptions, WorkerReport, current_task
 
 
 @contextmanager
@@ -103,25 +103,39 @@ def test_outputs_the_database_cannot_store_fail_the_task_with_the_reason(
     assert any(e.startswith("OutputError: ") and "not JSON" in e for e in errors.values()), errors
 
 
-def test_a_step_without_a_handler_fails_with_a_clear_message(
+def test_a_step_without_a_handler_stays_queued_for_another_worker(
     conn: psycopg.Connection[TupleRow], database_url: str
 ) -> None:
-    flow = Flow("no_handler", max_attempts=1)
-
-    @flow.step("declared_only")
-    def declared_only(_: object) -> None: ...
-
+    flow = Flow("half_handled", max_attempts=1)
+    flow.step("mine", lambda _: 1)
+    flow.add_step("theirs", depends_on=["mine"])
     deploy_flow(conn, flow)
-    # Same shape, but this process's copy has no handler for the step.
-    hollow = Flow("no_handler", max_attempts=1)
+    with (
+        running(Worker([flow], database_url, options=fast(batch_size=1))),
+        Client(database_url) as client,
+    ):
+        run_id = client.start("half_handled", {}).run_id
+        deadline = time.monotonic() + 20
+        while conn.execute(
+            "select status from pgflow.step_states where run_id = %s and step_slug = 'mine'",
+            (run_id,),
+        ).fetchone() != ("completed",):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.0)  # claims on every notification meanwhile
+        row = conn.execute(
+            "select status, attempts_count from pgflow.step_tasks"
+            " where run_id = %s and step_slug = 'theirs'",
+            (run_id,),
+        ).fetchone()
+    assert row == ("queued", 0)
+
+
+def test_a_worker_without_any_handler_is_refused() -> None:
+    hollow = Flow("no_handler")
     hollow.add_step("declared_only")
-    with running(Worker([hollow], database_url, options=fast())), Client(database_url) as client:
-        run = client.start("no_handler", {}).wait(timeout=20)
-        (task,) = client.get_run(run.run_id).tasks
-    assert run.status == "failed"
-    assert task.error_message == (
-        "LookupError: this worker has no handler for no_handler/declared_only"
-    )
+    with pytest.raises(ValueError, match="no step of these flows has a handler"):
+        Worker([hollow], "postgresql://unused")
 
 
 def test_a_worker_refuses_a_flow_whose_deployed_shape_differs(

@@ -20,10 +20,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pgflow import Flow, deploy_flow, queries
 from pgflow.errors import AttemptNotClaimedError, translate
-from pgflow.runs import ClaimedTask, row_cursor
-from pgflow.worker.database import is_transient
-from pgflow.worker.executor import Outcome
-from pgflow.worker.reporter import Reporter
+from pgflow.run.retry import is_transient
+from pgflow.run.rows import ClaimedTask, row_cursor
+from pgflow.run.worker.executor import Outcome
+from pgflow.run.worker.reporter import Reporter
 
 DEEP_ARRAY = "[" * 200_000 + "]" * 200_000
 """Valid JSON text nested deeper than the server's stack allows: jsonb refuses

@@ -8,8 +8,8 @@ import pytest
 
 from pgflow import queries
 from pgflow.queries import parse_queries
-from pgflow.worker.executor import OutputError, OutputTooLarge, encode_output, format_error
-from pgflow.worker.options import DEFAULT_MAX_OUTPUT_BYTES, WorkerOptions
+from pgflow.run.worker.executor import OutputError, OutputTooLarge, encode_output, format_error
+from pgflow.run.worker.options import DEFAULT_MAX_OUTPUT_BYTES, WorkerOptions
 
 
 def test_outputs_are_encoded_as_compact_json() -> None:

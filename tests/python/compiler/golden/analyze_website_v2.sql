@@ -13,7 +13,8 @@ begin
         perform pgflow.verify_flow(
             flow_slug => 'analyze_website_v2',
             shape_hash => '82f0d7bfff6cb4806a3c7d12e2c77926e3205867a91914ffc19ad421e5f74570',
-            step_slugs => array['website', 'sentiment', 'summary', 'saveToDb']::text[]
+            step_slugs => array['website', 'sentiment', 'summary', 'saveToDb']::text[],
+            shape => '{"steps": [{"deps": ["sentiment", "summary"], "run_if": null, "timeout": null, "step_slug": "saveToDb", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": ["website"], "run_if": null, "timeout": null, "step_slug": "sentiment", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": ["website"], "run_if": null, "timeout": null, "step_slug": "summary", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": [], "run_if": null, "timeout": null, "step_slug": "website", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}], "timeout": 30, "flow_slug": "analyze_website_v2", "base_delay": 1, "max_attempts": 3}'::jsonb
         );
         return;
     end if;
@@ -68,7 +69,8 @@ begin
     perform pgflow.verify_flow(
         flow_slug => 'analyze_website_v2',
         shape_hash => '82f0d7bfff6cb4806a3c7d12e2c77926e3205867a91914ffc19ad421e5f74570',
-        step_slugs => array['website', 'sentiment', 'summary', 'saveToDb']::text[]
+        step_slugs => array['website', 'sentiment', 'summary', 'saveToDb']::text[],
+        shape => '{"steps": [{"deps": ["sentiment", "summary"], "run_if": null, "timeout": null, "step_slug": "saveToDb", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": ["website"], "run_if": null, "timeout": null, "step_slug": "sentiment", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": ["website"], "run_if": null, "timeout": null, "step_slug": "summary", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": [], "run_if": null, "timeout": null, "step_slug": "website", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}], "timeout": 30, "flow_slug": "analyze_website_v2", "base_delay": 1, "max_attempts": 3}'::jsonb
     );
 end
 $pgflow$;

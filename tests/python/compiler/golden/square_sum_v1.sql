@@ -13,7 +13,8 @@ begin
         perform pgflow.verify_flow(
             flow_slug => 'square_sum_v1',
             shape_hash => '963d383e86977e4e60c9663383073df4c96299a047f1ec67debbbb03ac85b458',
-            step_slugs => array['square', 'sum']::text[]
+            step_slugs => array['square', 'sum']::text[],
+            shape => '{"steps": [{"deps": [], "run_if": null, "timeout": null, "step_slug": "square", "step_type": "map", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": ["square"], "run_if": null, "timeout": null, "step_slug": "sum", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}], "timeout": 60, "flow_slug": "square_sum_v1", "base_delay": 1, "max_attempts": 3}'::jsonb
         );
         return;
     end if;
@@ -48,7 +49,8 @@ begin
     perform pgflow.verify_flow(
         flow_slug => 'square_sum_v1',
         shape_hash => '963d383e86977e4e60c9663383073df4c96299a047f1ec67debbbb03ac85b458',
-        step_slugs => array['square', 'sum']::text[]
+        step_slugs => array['square', 'sum']::text[],
+        shape => '{"steps": [{"deps": [], "run_if": null, "timeout": null, "step_slug": "square", "step_type": "map", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": ["square"], "run_if": null, "timeout": null, "step_slug": "sum", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}], "timeout": 60, "flow_slug": "square_sum_v1", "base_delay": 1, "max_attempts": 3}'::jsonb
     );
 end
 $pgflow$;

@@ -13,7 +13,8 @@ begin
         perform pgflow.verify_flow(
             flow_slug => 'word_count_v1',
             shape_hash => '301d3f80c9109755a259705c0b152302200094aeae41efd9ea070dbc9077f111',
-            step_slugs => array['split', 'count', 'total']::text[]
+            step_slugs => array['split', 'count', 'total']::text[],
+            shape => '{"steps": [{"deps": ["split"], "run_if": null, "timeout": null, "step_slug": "count", "step_type": "map", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": [], "run_if": null, "timeout": null, "step_slug": "split", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": ["count"], "run_if": null, "timeout": null, "step_slug": "total", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}], "timeout": 30, "flow_slug": "word_count_v1", "base_delay": 1, "max_attempts": 3}'::jsonb
         );
         return;
     end if;
@@ -58,7 +59,8 @@ begin
     perform pgflow.verify_flow(
         flow_slug => 'word_count_v1',
         shape_hash => '301d3f80c9109755a259705c0b152302200094aeae41efd9ea070dbc9077f111',
-        step_slugs => array['split', 'count', 'total']::text[]
+        step_slugs => array['split', 'count', 'total']::text[],
+        shape => '{"steps": [{"deps": ["split"], "run_if": null, "timeout": null, "step_slug": "count", "step_type": "map", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": [], "run_if": null, "timeout": null, "step_slug": "split", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}, {"deps": ["count"], "run_if": null, "timeout": null, "step_slug": "total", "step_type": "single", "base_delay": null, "run_unless": null, "when_unmet": "skip", "max_attempts": null, "delay_seconds": 0, "when_exhausted": "fail"}], "timeout": 30, "flow_slug": "word_count_v1", "base_delay": 1, "max_attempts": 3}'::jsonb
     );
 end
 $pgflow$;
