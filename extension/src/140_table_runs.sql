@@ -20,6 +20,9 @@ create table pgflow.runs (
     -- how many times retry_run resumed or re-ran the run, and when it last did
     retry_count integer not null default 0,
     retried_at timestamptz,
+    -- the caller's trace context (W3C traceparent/tracestate), handed to each
+    -- task's handler so its spans join the caller's trace; null without one
+    trace_context jsonb,
     constraint status_is_valid check (
         status in ('started', 'completed', 'failed', 'cancelled')
     ),
@@ -33,6 +36,9 @@ create table pgflow.runs (
     constraint output_only_when_completed check (output is null or status = 'completed'),
     constraint remaining_steps_is_not_negative check (remaining_steps >= 0),
     constraint retried_at_only_when_retried check ((retried_at is not null) = (retry_count > 0)),
+    constraint trace_context_is_an_object check (
+        trace_context is null or pg_catalog.jsonb_typeof(trace_context) = 'object'
+    ),
     constraint completed_only_without_remaining_steps check (
         status <> 'completed' or remaining_steps = 0
     )

@@ -1,10 +1,13 @@
 -- Starts a run: one step_states row per step, then the root steps start. A
 -- caller-chosen run_id is an idempotency key: starting it again returns the
--- existing run, even when two callers race.
+-- existing run, even when two callers race. trace_context (an object of at
+-- most 4 kB, e.g. {"traceparent": "00-..."}) is handed to every task's
+-- handler with its claim, so tracing follows a run across processes.
 create function pgflow.start_flow(
     flow_slug text,
     input jsonb default '{}',
-    run_id uuid default null
+    run_id uuid default null,
+    trace_context jsonb default null
 )
 returns pgflow.runs
 language plpgsql
@@ -66,10 +69,23 @@ begin
             );
     end if;
 
-    insert into pgflow.runs as r (run_id, flow_slug, input, remaining_steps, started_at)
+    if start_flow.trace_context is not null and (
+        pg_catalog.jsonb_typeof(start_flow.trace_context) <> 'object'
+        or pg_catalog.octet_length(start_flow.trace_context::text) > 4096
+    ) then
+        raise exception using
+            errcode = 'PF009',
+            message = pg_catalog.format(
+                'trace_context must be a JSON object of at most 4096 bytes, got %s of %s bytes',
+                pg_catalog.jsonb_typeof(start_flow.trace_context),
+                pg_catalog.octet_length(start_flow.trace_context::text)
+            );
+    end if;
+
+    insert into pgflow.runs as r (run_id, flow_slug, input, remaining_steps, started_at, trace_context)
     values (
         coalesce(start_flow.run_id, pg_catalog.gen_random_uuid()),
-        start_flow.flow_slug, v_input, v_steps, v_now
+        start_flow.flow_slug, v_input, v_steps, v_now, start_flow.trace_context
     )
     on conflict on constraint runs_pkey do nothing
     returning r.* into v_run;

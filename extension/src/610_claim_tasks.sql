@@ -16,7 +16,8 @@ returns table (
     task_index integer,
     attempt integer,
     input jsonb,
-    lease_expires_at timestamptz
+    lease_expires_at timestamptz,
+    trace_context jsonb
 )
 language plpgsql
 volatile
@@ -120,7 +121,8 @@ begin
             when c.step_type = 'map' then c.input
             else pgflow.step_input(c.run_id, c.flow_slug, c.step_slug, r.input)
         end,
-        c.visible_at
+        c.visible_at,
+        r.trace_context
     from claimed as c
     join pgflow.runs as r on r.run_id = c.run_id
     order by c.visible_at, c.run_id, c.step_slug, c.task_index;

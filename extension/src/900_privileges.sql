@@ -46,7 +46,7 @@ to pgflow_worker;
 
 -- a client starts, cancels and reads runs and definitions
 grant execute on function
-pgflow.start_flow(text, jsonb, uuid),
+pgflow.start_flow(text, jsonb, uuid, jsonb),
 pgflow.cancel_run(uuid),
 pgflow.flow_shape(text),
 pgflow.flow_shape_hash(text),

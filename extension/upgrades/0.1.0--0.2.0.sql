@@ -104,3 +104,18 @@ begin
 end;
 $$;
 alter table pgflow.flows add column if not exists retired_at timestamptz;
+
+-- A run carries its caller's trace context to the handlers.
+alter table pgflow.runs add column if not exists trace_context jsonb;
+do $$
+begin
+    if not exists (
+        select 1 from pg_catalog.pg_constraint as k
+        where k.conrelid = 'pgflow.runs'::regclass and k.conname = 'trace_context_is_an_object'
+    ) then
+        alter table pgflow.runs add constraint trace_context_is_an_object check (
+            trace_context is null or pg_catalog.jsonb_typeof(trace_context) = 'object'
+        );
+    end if;
+end;
+$$;

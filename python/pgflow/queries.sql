@@ -14,7 +14,8 @@
 -- Lease up to max_tasks visible tasks of the given flows to this worker.
 -- input is decoded per row by the SDK (pgflow.runs.row_cursor): an input
 -- Python cannot decode fails its own task, never the whole claim.
-select run_id, flow_slug, step_slug, task_index, attempt, input, lease_expires_at
+select run_id, flow_slug, step_slug, task_index, attempt, input, lease_expires_at,
+       trace_context
   from pgflow.claim_tasks(
          worker_id => %(worker_id)s,
          max_tasks => %(max_tasks)s,
@@ -125,7 +126,8 @@ select run_id, flow_slug, status, input, output, remaining_steps, started_at,
   from pgflow.start_flow(
          flow_slug => %(flow_slug)s,
          input => %(input)s::jsonb,
-         run_id => %(run_id)s::uuid)
+         run_id => %(run_id)s::uuid,
+         trace_context => %(trace_context)s::jsonb)
 
 -- name: cancel_run
 select run_id, flow_slug, status, input, output, remaining_steps, started_at,

@@ -44,6 +44,7 @@ from typing import Any, LiteralString, TypeVar, overload
 from uuid import UUID
 
 import psycopg
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pgflow import queries
@@ -70,6 +71,7 @@ from pgflow.run.rows import (
     WorkerInfo,
     row_cursor,
 )
+from pgflow.run.tracing import current_trace_context
 
 __all__ = ["Client", "RunHandle", "WaitTimeoutError"]
 
@@ -249,10 +251,12 @@ class Client:
         if it belongs to another flow).
         """
         slug = flow.slug if isinstance(flow, Flow) else flow
+        carrier = current_trace_context()
         params = {
             "flow_slug": slug,
             "input": _encode_input({} if input is None else input),
             "run_id": None if run_id is None else _as_uuid(run_id),
+            "trace_context": Jsonb(carrier) if carrier else None,
         }
         with self._connection() as conn, row_cursor(conn, Run) as cur:
             run = cur.execute(queries.START_FLOW, params).fetchone()

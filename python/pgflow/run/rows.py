@@ -300,6 +300,8 @@ class ClaimedTask:
     attempt: int
     input: Any
     lease_expires_at: datetime
+    trace_context: dict[str, str] | None = None
+    """The starting caller's W3C trace context (``traceparent``), if it had one."""
 
     @property
     def key(self) -> str:

@@ -11,11 +11,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from psycopg.rows import TupleRow
 
-from pgflow import Flow
+from pgflow import Client, Flow, deploy_flow
 from pgflow.run.rows import ClaimedTask
-from pgflow.run.worker import JsonFormatter, TaskContext, current_task
+from pgflow.run.worker import JsonFormatter, TaskContext, Worker, WorkerOptions, current_task
 from pgflow.run.worker.context import reset_current, set_current
 from pgflow.run.worker.executor import HandlerExecutor, Outcome
 from pgflow.run.worker.reporter import MAX_ERROR_DETAIL, bounded_detail
@@ -154,12 +160,7 @@ def test_json_log_lines_are_one_object_with_the_running_task() -> None:
 
 @pytest.fixture(scope="module")
 def spans() -> Any:
-    pytest.importorskip("opentelemetry.sdk")
-    from opentelemetry import trace
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
+    # the SDK is a dev dependency: the tests exercise what an application configures
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -185,3 +186,30 @@ def test_each_task_execution_is_a_span_with_its_outcome(spans: Any) -> None:
     assert ok.attributes["pgflow.step_slug"] == "ok"
     assert failed.attributes["pgflow.outcome"] == "failed"
     assert failed.status.status_code.name == "ERROR"
+
+
+def test_handler_spans_join_the_trace_of_whoever_started_the_run(
+    spans: Any, conn: psycopg.Connection[TupleRow], database_url: str
+) -> None:
+    flow = Flow("traced")
+    flow.step("only", lambda _: 1)
+    deploy_flow(conn, flow)
+    worker = Worker([flow], database_url, options=WorkerOptions(poll_interval=5, grace_period=5))
+    spans.clear()
+    thread = threading.Thread(target=worker.run, kwargs={"install_signal_handlers": False})
+    thread.start()
+    try:
+        assert worker.wait_started(20)
+        with Client(database_url) as client:
+            with trace.get_tracer("test").start_as_current_span("caller") as caller:
+                handle = client.start(flow, {})
+            assert handle.wait(timeout=20).status == "completed"
+    finally:
+        worker.stop()
+        thread.join(20)
+    stored = conn.execute("select trace_context from pgflow.runs").fetchone()
+    assert stored is not None
+    assert "traceparent" in stored[0], "the run keeps the caller's context"
+    task = next(s for s in spans.get_finished_spans() if s.name == "pgflow.task traced/only")
+    assert task.context.trace_id == caller.get_span_context().trace_id
+    assert task.parent.span_id == caller.get_span_context().span_id

@@ -27,8 +27,8 @@ from uuid import UUID
 
 from pgflow.define.dsl import StepDefinition
 from pgflow.run.rows import ClaimedTask
+from pgflow.run.tracing import TaskSpan, start_task_span
 from pgflow.run.worker.context import StopReason, TaskContext, reset_current, set_current
-from pgflow.run.worker.tracing import TaskSpan, start_task_span
 
 __all__ = [
     "HandlerExecutor",

@@ -21,17 +21,33 @@ from uuid import UUID
 
 from pgflow.run.rows import ClaimedTask
 
-__all__ = ["TaskSpan", "start_task_span"]
+__all__ = ["TaskSpan", "current_trace_context", "start_task_span"]
 
 
-def _load_trace() -> Any:
+def _load(module: str) -> Any:
     try:
-        return importlib.import_module("opentelemetry.trace")
+        return importlib.import_module(module)
     except ImportError:
         return None
 
 
+def _load_trace() -> Any:
+    return _load("opentelemetry.trace")
+
+
 _trace: Any = _load_trace()
+_propagate: Any = _load("opentelemetry.propagate")
+
+
+def current_trace_context() -> dict[str, str]:
+    """The caller's trace context as W3C headers (``traceparent``, ``tracestate``),
+    empty without OpenTelemetry or outside a span: what ``Client.start``
+    stores with a run so its handlers' spans join the caller's trace."""
+    if _propagate is None:
+        return {}
+    carrier: dict[str, str] = {}
+    _propagate.inject(carrier)
+    return carrier
 
 
 class TaskSpan(Protocol):
@@ -87,8 +103,13 @@ def start_task_span(task: ClaimedTask, worker_id: UUID) -> TaskSpan:
     if _trace is None:
         return _NO_SPAN
     tracer = _trace.get_tracer("pgflow.worker")
+    parent = None
+    if task.trace_context and _propagate is not None:
+        # the run's starter was tracing: this execution joins its trace
+        parent = _propagate.extract(task.trace_context)
     span = tracer.start_span(
         f"pgflow.task {task.flow_slug}/{task.step_slug}",
+        context=parent,
         kind=_trace.SpanKind.CONSUMER,
         attributes={
             "pgflow.run_id": str(task.run_id),
