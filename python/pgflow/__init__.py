@@ -58,7 +58,7 @@ from pgflow.errors import (
 )
 from pgflow.jsonb import UndecodableJson
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # --- running flows (pgflow.run): client, worker, run rows ---------------------
 # Imported on first use (module __getattr__), so `import pgflow` stays light

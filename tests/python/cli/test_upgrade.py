@@ -1,6 +1,6 @@
 """An upgraded pgflow is the same as a fresh one: extension and plain script alike.
 
-For every released version frozen in ``extension/history/`` (0.1.0 today):
+For every released version frozen in ``extension/history/`` (0.1.0 and 0.2.0 today):
 
 * extension: ``create extension pgflow version 'OLD'`` then ``alter extension
   pgflow update`` has the same schema as ``create extension pgflow``

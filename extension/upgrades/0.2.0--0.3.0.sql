@@ -1,0 +1,8 @@
+-- Hand-written part of the upgrade 0.2.0 -> 0.3.0: changes to tables and types
+-- that 0.2.0 already has, and data changes. The rules of 0.1.0--0.2.0.sql
+-- hold here too: the build creates missing tables, types and indexes and
+-- re-applies every function; each statement below must be idempotent (the
+-- plain script runs it on every application), and new columns go at the end
+-- of their table in extension/src too, so fresh and upgraded tables match.
+-- tests/python/cli/test_upgrade.py compares a fresh 0.3.0 with upgraded
+-- 0.1.0 and 0.2.0 installs and names whatever differs.
