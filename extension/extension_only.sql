@@ -8,3 +8,4 @@ select pg_catalog.pg_extension_config_dump('pgflow.step_tasks', '');
 select pg_catalog.pg_extension_config_dump('pgflow.workers', '');
 select pg_catalog.pg_extension_config_dump('pgflow.task_attempts', '');
 select pg_catalog.pg_extension_config_dump('pgflow.worker_steps', '');
+select pg_catalog.pg_extension_config_dump('pgflow.step_limits', '');

@@ -23,6 +23,8 @@ create table pgflow.runs (
     -- the caller's trace context (W3C traceparent/tracestate), handed to each
     -- task's handler so its spans join the caller's trace; null without one
     trace_context jsonb,
+    -- start_flow's priority, copied to every task of the run: higher is claimed first
+    priority integer not null default 0,
     constraint status_is_valid check (
         status in ('started', 'completed', 'failed', 'cancelled')
     ),

@@ -18,6 +18,13 @@ create table pgflow.step_tasks (
     completed_at timestamptz,
     failed_at timestamptz,
     cancelled_at timestamptz,
+    -- the run's priority (start_flow): higher is claimed first
+    priority integer not null default 0,
+    -- the flow-control bucket of a task of a limited step (pgflow.step_limits):
+    -- the JSON text of its concurrency_key value, '' for the step's one shared
+    -- bucket (no key, or the key is missing or null in the input); null when
+    -- the step has no limits, which keeps claim_tasks on its fast path
+    limit_bucket text,
     primary key (run_id, step_slug, task_index),
     foreign key (run_id, step_slug) references pgflow.step_states (run_id, step_slug)
     on delete cascade,
@@ -40,9 +47,14 @@ create table pgflow.step_tasks (
     constraint output_only_when_completed check (output is null or status = 'completed')
 );
 
--- the queue: only unfinished tasks are indexed, so finished history never slows claims
-create index step_tasks_claimable_idx on pgflow.step_tasks (visible_at)
+-- the queue: only unfinished tasks are indexed, so finished history never
+-- slows claims; claim order is priority first, so a high-priority task is
+-- claimed next without reading a backlog of lower ones
+create index step_tasks_claim_order_idx on pgflow.step_tasks (priority desc, visible_at)
 where status in ('queued', 'started');
+-- the started tasks of limited steps, counted per bucket by claim_tasks
+create index step_tasks_limited_idx on pgflow.step_tasks (flow_slug, step_slug, limit_bucket)
+where status = 'started' and limit_bucket is not null;
 -- leases on a last attempt, which claim_tasks fails when they expire; only
 -- those: a claim that is not a task's last attempt updates one index less
 create index step_tasks_leased_idx on pgflow.step_tasks (visible_at)

@@ -3,6 +3,10 @@
 -- existing step is a no-op when identical, a cycle error when its new deps
 -- would loop back to it (the seeds' pitfall 1.3), and a shape mismatch
 -- otherwise. A flow that has runs takes no new steps: its shape is frozen.
+-- Flow control (concurrency, concurrency_key, rate_limit, rate_period) is not
+-- shape: re-adding an existing step applies the limits it states (none: the
+-- step's limits are cleared), with a NOTICE when they change, since running
+-- a migration is an explicit act; see pgflow.set_step_limits.
 create function pgflow.add_step(
     flow_slug text,
     step_slug text,
@@ -16,7 +20,11 @@ create function pgflow.add_step(
     run_unless jsonb default null,
     when_unmet text default 'skip',
     when_exhausted text default 'fail',
-    execution_timeout integer default null
+    execution_timeout integer default null,
+    concurrency integer default null,
+    concurrency_key text[] default null,
+    rate_limit integer default null,
+    rate_period integer default null
 )
 returns pgflow.steps
 language plpgsql
@@ -65,6 +73,10 @@ begin
         add_step.flow_slug, add_step.step_slug, v_deps, add_step.max_attempts,
         add_step.base_delay, add_step.timeout, v_delay_seconds, v_step_type,
         add_step.run_if, add_step.run_unless, v_when_unmet, v_when_exhausted
+    );
+    perform pgflow.check_step_limits(
+        add_step.flow_slug, add_step.step_slug, add_step.concurrency, add_step.concurrency_key,
+        add_step.rate_limit, add_step.rate_period
     );
 
     -- a scalar subquery, not "not exists": it stays one key lookup per dependency,
@@ -150,6 +162,17 @@ begin
                 ),
                 hint = 'flows are immutable: register the new shape under a new flow_slug';
         end if;
+        if pgflow.apply_step_limits(
+            add_step.flow_slug, add_step.step_slug, add_step.concurrency, add_step.concurrency_key,
+            add_step.rate_limit, add_step.rate_period
+        ) then
+            raise notice '%', pg_catalog.format(
+                'flow %s, step %s: flow control set to concurrency %s, concurrency_key %s, rate_limit %s, rate_period %s',
+                add_step.flow_slug, add_step.step_slug, coalesce(add_step.concurrency::text, 'null'),
+                coalesce(add_step.concurrency_key::text, 'null'), coalesce(add_step.rate_limit::text, 'null'),
+                coalesce(add_step.rate_period::text, 'null')
+            );
+        end if;
         return v_step;
     end if;
 
@@ -193,6 +216,10 @@ begin
     select add_step.flow_slug, d.slug, add_step.step_slug
     from unnest(v_deps) as d (slug);
 
+    perform pgflow.apply_step_limits(
+        add_step.flow_slug, add_step.step_slug, add_step.concurrency, add_step.concurrency_key,
+        add_step.rate_limit, add_step.rate_period
+    );
     return v_step;
 end;
 $$;

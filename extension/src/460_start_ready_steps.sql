@@ -19,6 +19,7 @@ declare
     v_tasks integer;
     v_dep text;
     v_given record;
+    v_limits pgflow.step_limits;
 begin
     if cardinality(v_ready) = 0 then
         return 0;
@@ -38,7 +39,12 @@ begin
                 select d.dep_slug into v_dep from pgflow.deps as d
                 where d.flow_slug = v_step.flow_slug and d.step_slug = v_step.step_slug;
             end if;
-            if v_dep is not null or v_step.run_if is not null or v_step.run_unless is not null then
+            -- flow control: a limited step's tasks carry their bucket (a key
+            -- into the input, known now that the dependencies are done)
+            select l.* into v_limits from pgflow.step_limits as l
+            where l.flow_slug = v_step.flow_slug and l.step_slug = v_step.step_slug;
+            if v_dep is not null or v_step.run_if is not null or v_step.run_unless is not null
+                or (v_step.step_type = 'single' and v_limits.concurrency_key is not null) then
                 v_input := pgflow.step_input(v_run.run_id, v_run.flow_slug, v_step.step_slug, v_run.input);
             end if;
 
@@ -101,21 +107,27 @@ begin
                 end if;
                 insert into pgflow.step_tasks (
                     run_id, flow_slug, step_slug, task_index, max_attempts, input,
-                    visible_at, queued_at
+                    visible_at, queued_at, priority, limit_bucket
                 )
                 select v_run.run_id, v_run.flow_slug, v_step.step_slug, (e.ord - 1)::integer,
                     v_step.max_attempts, e.element,
-                    v_now + pg_catalog.make_interval(secs => v_step.delay_seconds), v_now
+                    v_now + pg_catalog.make_interval(secs => v_step.delay_seconds), v_now,
+                    v_run.priority,
+                    case when v_limits.flow_slug is not null
+                        then pgflow.limit_bucket(v_limits.concurrency_key, e.element) end
                 from pg_catalog.jsonb_array_elements(v_array) with ordinality as e (element, ord);
             else
                 v_tasks := 1;
                 insert into pgflow.step_tasks (
                     run_id, flow_slug, step_slug, task_index, max_attempts,
-                    visible_at, queued_at
+                    visible_at, queued_at, priority, limit_bucket
                 )
                 values (
                     v_run.run_id, v_run.flow_slug, v_step.step_slug, 0, v_step.max_attempts,
-                    v_now + pg_catalog.make_interval(secs => v_step.delay_seconds), v_now
+                    v_now + pg_catalog.make_interval(secs => v_step.delay_seconds), v_now,
+                    v_run.priority,
+                    case when v_limits.flow_slug is not null
+                        then pgflow.limit_bucket(v_limits.concurrency_key, v_input) end
                 );
             end if;
 

@@ -3,11 +3,14 @@
 -- existing run, even when two callers race. trace_context (an object of at
 -- most 4 kB, e.g. {"traceparent": "00-..."}) is handed to every task's
 -- handler with its claim, so tracing follows a run across processes.
+-- priority (null: 0) is copied to every task of the run: among claimable
+-- tasks, a higher priority is claimed first (equal ones in visible order).
 create function pgflow.start_flow(
     flow_slug text,
     input jsonb default '{}',
     run_id uuid default null,
-    trace_context jsonb default null
+    trace_context jsonb default null,
+    priority integer default 0
 )
 returns pgflow.runs
 language plpgsql
@@ -82,10 +85,13 @@ begin
             );
     end if;
 
-    insert into pgflow.runs as r (run_id, flow_slug, input, remaining_steps, started_at, trace_context)
+    insert into pgflow.runs as r (
+        run_id, flow_slug, input, remaining_steps, started_at, trace_context, priority
+    )
     values (
         coalesce(start_flow.run_id, pg_catalog.gen_random_uuid()),
-        start_flow.flow_slug, v_input, v_steps, v_now, start_flow.trace_context
+        start_flow.flow_slug, v_input, v_steps, v_now, start_flow.trace_context,
+        coalesce(start_flow.priority, 0)
     )
     on conflict on constraint runs_pkey do nothing
     returning r.* into v_run;

@@ -4,6 +4,32 @@
 -- needed to recover tasks from dead workers. Tasks whose expired lease used
 -- their last attempt are failed first, under the usual run-first lock order,
 -- before this transaction locks any task row.
+--
+-- Priority: candidates are read in (priority desc, visible_at) order, so a
+-- high-priority task is claimed next, past any backlog of lower ones.
+--
+-- Flow control (pgflow.step_limits, issue 13). Without limits on the flows
+-- asked for, the claim is the one statement below (the fast path). With
+-- limits, a claim is exact whatever the timing of other claimers:
+--   1. candidates are read as usual (for update skip locked, never waiting)
+--      minus tasks whose bucket looked full a moment ago (a cheap, stale
+--      check that lets a claim skip past a saturated key's backlog);
+--   2. the claimer takes a transaction advisory lock on each bucket (flow,
+--      step, key value) among its limited candidates, in ascending lock-key
+--      order, so two claimers cannot deadlock;
+--   3. a later statement, with a fresh READ COMMITTED snapshot that sees every
+--      claim committed by earlier holders of those locks, counts each bucket's
+--      started tasks (a started task whose lease expired still holds its slot
+--      until it is claimed again or failed) and its starts in the rate window,
+--      and claims only up to what is left; the rest stay queued.
+-- Lock order: expired last-attempt runs (expire_task), then task rows (skip
+-- locked), then bucket advisory locks in key order; nothing waits on a task
+-- row while holding a bucket lock. The exact count needs a fresh snapshot per
+-- statement, so a claim of limited tasks refuses REPEATABLE READ and
+-- SERIALIZABLE callers (PF022). The rate window is measured on the clock read
+-- after the locks (pgflow.now()'s test clock when set), so the log of starts
+-- (pgflow.task_starts) is in lock order and "at most rate_limit starts in
+-- any window of rate_period seconds" holds exactly.
 create function pgflow.claim_tasks(
     worker_id uuid,
     max_tasks integer default 10,
@@ -68,6 +94,16 @@ begin
     -- steps, and only of the flow definition it verified
     v_fenced := exists (select 1 from pgflow.worker_steps as ws where ws.worker_id = claim_tasks.worker_id);
 
+    if exists (
+        select 1 from pgflow.step_limits as l
+        where claim_tasks.flow_slugs is null or l.flow_slug = any(claim_tasks.flow_slugs)
+    ) then
+        return query select * from pgflow.claim_limited_tasks(
+            claim_tasks.worker_id, claim_tasks.max_tasks, claim_tasks.flow_slugs, v_fenced, v_now
+        );
+        return;
+    end if;
+
     return query
     with candidates as (
         select t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count, t.claimed_by, t.started_at
@@ -84,7 +120,7 @@ begin
                     and ws.flow_slug = t.flow_slug
                     and ws.step_slug = t.step_slug
             ))
-        order by t.visible_at
+        order by t.priority desc, t.visible_at
         limit claim_tasks.max_tasks
         for update skip locked
     ),

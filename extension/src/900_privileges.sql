@@ -46,7 +46,7 @@ to pgflow_worker;
 
 -- a client starts, cancels and reads runs and definitions
 grant execute on function
-pgflow.start_flow(text, jsonb, uuid, jsonb),
+pgflow.start_flow(text, jsonb, uuid, jsonb, integer),
 pgflow.cancel_run(uuid),
 pgflow.flow_shape(text),
 pgflow.flow_shape_hash(text),
@@ -64,5 +64,6 @@ grant execute on function
 pgflow.retire_flow(text, boolean),
 pgflow.unretire_flow(text),
 pgflow.prune_runs(interval, integer),
-pgflow.prune_workers(interval)
+pgflow.prune_workers(interval),
+pgflow.set_step_limits(text, text, integer, text[], integer, integer)
 to pgflow_operator;

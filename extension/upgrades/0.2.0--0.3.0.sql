@@ -6,3 +6,10 @@
 -- of their table in extension/src too, so fresh and upgraded tables match.
 -- tests/python/cli/test_upgrade.py compares a fresh 0.3.0 with upgraded
 -- 0.1.0 and 0.2.0 installs and names whatever differs.
+
+-- issue 13, flow control: a run's priority, copied to its tasks; a task's
+-- flow-control bucket; the claim index now leads with priority.
+alter table pgflow.runs add column if not exists priority integer not null default 0;
+alter table pgflow.step_tasks add column if not exists priority integer not null default 0;
+alter table pgflow.step_tasks add column if not exists limit_bucket text;
+drop index if exists pgflow.step_tasks_claimable_idx;

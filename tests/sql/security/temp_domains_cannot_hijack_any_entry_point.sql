@@ -90,6 +90,9 @@ select pg_temp.attack('control', $$select pgflow_tests.unpinned_probe()$$);
 select pg_temp.attack('register_worker', $$select pgflow.register_worker('b0000000-0000-4000-8000-000000000001', array['attack'], 'host', 1)$$);
 select pg_temp.attack('heartbeat_worker', $$select pgflow.heartbeat_worker('b0000000-0000-4000-8000-000000000001')$$);
 select pg_temp.attack('serve_steps', $$select pgflow.serve_steps('b0000000-0000-4000-8000-000000000001', 'attack', current_setting('attack.hash'), array['a', 'b', 'm'])$$);
+-- flow control first, so the claims below take the limited path
+select pg_temp.attack('set_step_limits', $$select pgflow.set_step_limits('attack', 'a', concurrency => 5,
+  concurrency_key => array['run', 'k'], rate_limit => 100, rate_period => 1)$$);
 select pg_temp.attack('claim_tasks', $$select pgflow.claim_tasks('b0000000-0000-4000-8000-000000000001', 10, array['attack'])$$);
 select pg_temp.attack('extend_leases', $$select pgflow.extend_leases('b0000000-0000-4000-8000-000000000001',
   array['a0000000-0000-4000-8000-000000000001'::uuid], array['a'], array[0], array[1])$$);

@@ -1,0 +1,237 @@
+-- claim_tasks when flow control applies to the flows asked for (see the
+-- locking order in 610_claim_tasks.sql): candidates skip buckets that looked
+-- full, the limited candidates' buckets are locked in key order, then a fresh
+-- snapshot counts each bucket's started tasks and rate-window starts and only
+-- what fits is claimed; the rest stay queued for a later claim.
+create function pgflow.claim_limited_tasks(
+    worker_id uuid, max_tasks integer, flow_slugs text[], fenced boolean, now timestamptz
+)
+returns table (
+    run_id uuid,
+    flow_slug text,
+    step_slug text,
+    task_index integer,
+    attempt integer,
+    input jsonb,
+    lease_expires_at timestamptz,
+    trace_context jsonb
+)
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
+set enable_bitmapscan = off
+set enable_seqscan = off
+as $$
+declare
+    v_now timestamptz := claim_limited_tasks.now;
+    v_full text[];
+    v_runs uuid[];
+    v_flows text[];
+    v_steps text[];
+    v_indexes integer[];
+    v_buckets text[];
+    v_statuses text[];
+    v_priorities integer[];
+    v_visible timestamptz[];
+    v_lock bigint;
+    v_clock timestamptz;
+begin
+    -- 1. the buckets that were full a moment ago (as of this transaction's
+    -- start): their queued tasks are passed over without a lock
+    v_full := array(
+        select f.flow_slug || '/' || f.step_slug || '/' || f.bucket
+        from (
+            select t.flow_slug, t.step_slug, t.limit_bucket as bucket
+            from pgflow.step_limits as l
+            join pgflow.step_tasks as t
+                on t.flow_slug = l.flow_slug and t.step_slug = l.step_slug
+                and t.status = 'started' and t.limit_bucket is not null
+            where l.concurrency is not null
+                and (claim_limited_tasks.flow_slugs is null or l.flow_slug = any(claim_limited_tasks.flow_slugs))
+            group by t.flow_slug, t.step_slug, t.limit_bucket, l.concurrency
+            having count(*) >= l.concurrency
+            union
+            select s.flow_slug, s.step_slug, s.bucket
+            from pgflow.step_limits as l
+            join pgflow.task_starts as s
+                on s.flow_slug = l.flow_slug and s.step_slug = l.step_slug
+            where l.rate_limit is not null
+                and s.started_at > v_now - pg_catalog.make_interval(secs => l.rate_period)
+                and (claim_limited_tasks.flow_slugs is null or l.flow_slug = any(claim_limited_tasks.flow_slugs))
+            group by s.flow_slug, s.step_slug, s.bucket, l.rate_limit
+            having count(*) >= l.rate_limit
+        ) as f
+    );
+
+    -- 2. candidates, locked without waiting; an expired lease (started) is
+    -- always a candidate: it holds its slot already
+    select array_agg(c.run_id), array_agg(c.flow_slug), array_agg(c.step_slug),
+        array_agg(c.task_index), array_agg(c.limit_bucket), array_agg(c.status),
+        array_agg(c.priority), array_agg(c.visible_at)
+    into v_runs, v_flows, v_steps, v_indexes, v_buckets, v_statuses, v_priorities, v_visible
+    from (
+        select t.run_id, t.flow_slug, t.step_slug, t.task_index, t.limit_bucket, t.status,
+            t.priority, t.visible_at
+        from pgflow.step_tasks as t
+        where t.status in ('queued', 'started')
+            and t.visible_at <= v_now
+            and t.attempts_count < t.max_attempts
+            and (claim_limited_tasks.flow_slugs is null or t.flow_slug = any(claim_limited_tasks.flow_slugs))
+            and (not claim_limited_tasks.fenced or exists (
+                select 1
+                from pgflow.worker_steps as ws
+                join pgflow.flows as f on f.flow_slug = ws.flow_slug and f.flow_id = ws.flow_id
+                where ws.worker_id = claim_limited_tasks.worker_id
+                    and ws.flow_slug = t.flow_slug
+                    and ws.step_slug = t.step_slug
+            ))
+            and (
+                t.limit_bucket is null
+                or t.status = 'started'
+                or (t.flow_slug || '/' || t.step_slug || '/' || t.limit_bucket) not in (
+                    select f.id from unnest(v_full) as f (id)
+                )
+            )
+        order by t.priority desc, t.visible_at
+        limit claim_limited_tasks.max_tasks
+        for update of t skip locked
+    ) as c;
+    if v_runs is null then
+        return;
+    end if;
+
+    if exists (select 1 from unnest(v_buckets) as b (bucket) where b.bucket is not null) then
+        if pg_catalog.current_setting('transaction_isolation') <> 'read committed' then
+            raise exception using
+                errcode = 'PF022',
+                message = pg_catalog.format(
+                    'claim_tasks of flow-controlled steps needs READ COMMITTED, not %s',
+                    pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+                ),
+                hint = 'claim in its own READ COMMITTED transaction: the limits are counted on a fresh snapshot';
+        end if;
+        -- 3. the buckets, locked in key order (no deadlocks between claimers)
+        for v_lock in
+            select distinct pg_catalog.hashtextextended(b.flow_slug || '/' || b.step_slug || '/' || b.bucket, 0)
+            from unnest(v_flows, v_steps, v_buckets) as b (flow_slug, step_slug, bucket)
+            where b.bucket is not null
+            order by 1
+        loop
+            perform pg_catalog.pg_advisory_xact_lock(v_lock);
+        end loop;
+        v_clock := coalesce(
+            (select c.fake_now from pgflow.test_clock as c where c.singleton), pg_catalog.clock_timestamp()
+        );
+        -- the log keeps what any rate window may still count; others prune
+        -- what this claimer holds locked, so nobody waits for anybody
+        delete from pgflow.task_starts as s
+        where s.ctid = any(array(
+            select o.ctid from pgflow.task_starts as o
+            where o.started_at <= v_clock - pg_catalog.make_interval(
+                secs => coalesce((select max(l.rate_period) from pgflow.step_limits as l), 0)
+            )
+            limit 1000
+            for update skip locked
+        ));
+
+        -- 4. a fresh snapshot: what fits in each bucket now
+        select array_agg(x.run_id), array_agg(x.step_slug), array_agg(x.task_index)
+        into v_runs, v_steps, v_indexes
+        from (
+            select c.run_id, c.flow_slug, c.step_slug, c.task_index, c.bucket, c.status,
+                l.concurrency, l.rate_limit, l.rate_period,
+                pg_catalog.row_number() over bucket as rank,
+                count(*) filter (where c.status = 'started') over (
+                    partition by c.flow_slug, c.step_slug, c.bucket
+                ) as reclaims
+            from unnest(v_runs, v_flows, v_steps, v_indexes, v_buckets, v_statuses, v_priorities, v_visible)
+                as c (run_id, flow_slug, step_slug, task_index, bucket, status, priority, visible_at)
+            left join pgflow.step_limits as l
+                on l.flow_slug = c.flow_slug and l.step_slug = c.step_slug and c.bucket is not null
+            window bucket as (
+                partition by c.flow_slug, c.step_slug, c.bucket
+                order by c.status = 'started' desc, c.priority desc, c.visible_at, c.run_id, c.task_index
+            )
+        ) as x
+        where x.bucket is null
+            or (
+                (
+                    x.concurrency is null
+                    or x.status = 'started'
+                    or x.rank - x.reclaims <= x.concurrency - (
+                        select count(*) from pgflow.step_tasks as t
+                        where t.flow_slug = x.flow_slug and t.step_slug = x.step_slug
+                            and t.limit_bucket = x.bucket and t.status = 'started'
+                    )
+                )
+                and (
+                    x.rate_limit is null
+                    or x.rank <= x.rate_limit - (
+                        select count(*) from pgflow.task_starts as s
+                        where s.flow_slug = x.flow_slug and s.step_slug = x.step_slug
+                            and s.bucket = x.bucket
+                            and s.started_at > v_clock - pg_catalog.make_interval(secs => x.rate_period)
+                    )
+                )
+            );
+        if v_runs is null then
+            return;
+        end if;
+    end if;
+
+    return query
+    with candidates as (
+        select t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count, t.claimed_by, t.started_at
+        from unnest(v_runs, v_steps, v_indexes) as k (run_id, step_slug, task_index)
+        join pgflow.step_tasks as t
+            on t.run_id = k.run_id and t.step_slug = k.step_slug and t.task_index = k.task_index
+    ),
+    -- an expired lease claimed again: its attempt is on record as lost
+    lapsed as (
+        insert into pgflow.task_attempts (
+            run_id, step_slug, task_index, attempt, worker_id, claimed_at, finished_at, outcome,
+            error_message
+        )
+        select c.run_id, c.step_slug, c.task_index, c.attempts_count, c.claimed_by, c.started_at, v_now,
+            'lease_expired', 'lease expired: no result or lease extension within the step timeout'
+        from candidates as c
+        where c.status = 'started'
+        on conflict on constraint task_attempts_pkey do nothing
+    ),
+    claimed as (
+        update pgflow.step_tasks as t
+        set status = 'started',
+            attempts_count = t.attempts_count + 1,
+            claimed_by = claim_limited_tasks.worker_id,
+            started_at = v_now,
+            visible_at = v_now + pg_catalog.make_interval(secs => s.timeout)
+        from candidates as c, pgflow.steps as s
+        where t.run_id = c.run_id
+            and t.step_slug = c.step_slug
+            and t.task_index = c.task_index
+            and s.flow_slug = t.flow_slug
+            and s.step_slug = t.step_slug
+        returning t.run_id, t.flow_slug, t.step_slug, t.task_index, t.attempts_count,
+            t.input, t.visible_at, s.step_type, t.limit_bucket
+    ),
+    -- the sliding-window log of rate-limited steps
+    logged as (
+        insert into pgflow.task_starts (flow_slug, step_slug, bucket, started_at)
+        select c.flow_slug, c.step_slug, c.limit_bucket, v_clock
+        from claimed as c
+        join pgflow.step_limits as l on l.flow_slug = c.flow_slug and l.step_slug = c.step_slug
+        where l.rate_limit is not null and c.limit_bucket is not null
+    )
+    select c.run_id, c.flow_slug, c.step_slug, c.task_index, c.attempts_count,
+        case
+            when c.step_type = 'map' then c.input
+            else pgflow.step_input(c.run_id, c.flow_slug, c.step_slug, r.input)
+        end,
+        c.visible_at,
+        r.trace_context
+    from claimed as c
+    join pgflow.runs as r on r.run_id = c.run_id
+    order by c.visible_at, c.run_id, c.step_slug, c.task_index;
+end;
+$$;
