@@ -36,7 +36,7 @@ begin
         where s.flow_slug = set_step_limits.flow_slug and s.step_slug = set_step_limits.step_slug
     ) then
         raise exception using
-            errcode = 'PF021',
+            errcode = 'PF004',
             message = pg_catalog.format(
                 'flow %L has no step %s', set_step_limits.flow_slug, pgflow.clip(set_step_limits.step_slug)
             );

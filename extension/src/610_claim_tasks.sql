@@ -26,7 +26,7 @@
 -- locked), then bucket advisory locks in key order; nothing waits on a task
 -- row while holding a bucket lock. The exact count needs a fresh snapshot per
 -- statement, so a claim of limited tasks refuses REPEATABLE READ and
--- SERIALIZABLE callers (PF022). The rate window is measured on the clock read
+-- SERIALIZABLE callers (PF021). The rate window is measured on the clock read
 -- after the locks (pgflow.now()'s test clock when set), so the log of starts
 -- (pgflow.task_starts) is in lock order and "at most rate_limit starts in
 -- any window of rate_period seconds" holds exactly.

@@ -104,7 +104,7 @@ begin
     if exists (select 1 from unnest(v_buckets) as b (bucket) where b.bucket is not null) then
         if pg_catalog.current_setting('transaction_isolation') <> 'read committed' then
             raise exception using
-                errcode = 'PF022',
+                errcode = 'PF021',
                 message = pg_catalog.format(
                     'claim_tasks of flow-controlled steps needs READ COMMITTED, not %s',
                     pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))

@@ -26,10 +26,12 @@ from pgflow.define.compiler import compile_flow, compile_shape, migration_filena
 from pgflow.define.deploy import DeployResult, FlowComparison, compare_flow, deploy_flow
 from pgflow.define.dsl import Flow, Handler, StepDefinition, StepInput
 from pgflow.define.install import install
+from pgflow.define.limits import StepLimits
 from pgflow.define.loader import load_flow
 from pgflow.define.shape import FlowShape, StepShape, diff_shapes, flow_shape, shape_hash
 from pgflow.errors import (
     AttemptNotClaimedError,
+    ClaimIsolationError,
     CycleError,
     DatabaseError,
     DatabaseUnavailableError,
@@ -41,6 +43,7 @@ from pgflow.errors import (
     FlowRefError,
     FlowRetiredError,
     InvalidInputError,
+    InvalidLimitError,
     InvalidOptionError,
     InvalidSlugError,
     MapDependencyError,
@@ -112,6 +115,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AttemptNotClaimedError",
     "AttemptOutcome",
+    "ClaimIsolationError",
     "Client",
     "CycleError",
     "DatabaseError",
@@ -130,6 +134,7 @@ __all__ = [
     "FlowShape",
     "Handler",
     "InvalidInputError",
+    "InvalidLimitError",
     "InvalidOptionError",
     "InvalidSlugError",
     "MapDependencyError",
@@ -149,6 +154,7 @@ __all__ = [
     "ShapeMismatchError",
     "StepDefinition",
     "StepInput",
+    "StepLimits",
     "StepNotFoundError",
     "StepShape",
     "StepState",

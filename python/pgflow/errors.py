@@ -1,7 +1,7 @@
 """Exception hierarchy shared by every part of the package.
 
 The database is the authority on flows and runs: it raises errors with stable
-SQLSTATE codes ``PF001``..``PF019`` (see ``docs/sql-reference.md``).  Callers
+SQLSTATE codes ``PF001``..``PF021`` (see ``docs/sql-reference.md``).  Callers
 should not have to inspect SQLSTATEs themselves, so :func:`translate` turns a
 ``psycopg.Error`` into one class per kind of error.  Errors raised by Python
 before anything reaches the database (a bad step slug in the DSL, a bad
@@ -21,6 +21,7 @@ import psycopg
 __all__ = [
     "SQLSTATE_CLASSES",
     "AttemptNotClaimedError",
+    "ClaimIsolationError",
     "CycleError",
     "DatabaseError",
     "DatabaseUnavailableError",
@@ -32,6 +33,7 @@ __all__ = [
     "FlowRefError",
     "FlowRetiredError",
     "InvalidInputError",
+    "InvalidLimitError",
     "InvalidOptionError",
     "InvalidSlugError",
     "MapDependencyError",
@@ -222,6 +224,25 @@ class RunNotRetryableError(DatabaseError):
     """
 
 
+class InvalidLimitError(InvalidOptionError):
+    """PF020: a flow-control limit that cannot mean anything.
+
+    A ``concurrency``, ``rate_limit`` or ``rate_period`` below 1, a rate limit
+    without its period (or the other way round), or a ``concurrency_key``
+    that is not a non-empty path of text keys; the message names the flow
+    and the step.  A subclass of :class:`InvalidOptionError`.
+    """
+
+
+class ClaimIsolationError(DatabaseError):
+    """PF021: ``claim_tasks`` of flow-controlled steps ran outside READ COMMITTED.
+
+    The limits are counted on a fresh snapshot after the claim locks their
+    buckets, which REPEATABLE READ and SERIALIZABLE transactions do not take:
+    claim in a READ COMMITTED transaction of its own.
+    """
+
+
 SQLSTATE_CLASSES: Mapping[str, type[DatabaseError]] = MappingProxyType(
     {
         "PF001": InvalidSlugError,
@@ -243,6 +264,8 @@ SQLSTATE_CLASSES: Mapping[str, type[DatabaseError]] = MappingProxyType(
         "PF017": AttemptNotClaimedError,
         "PF018": FlowRetiredError,
         "PF019": RunNotRetryableError,
+        "PF020": InvalidLimitError,
+        "PF021": ClaimIsolationError,
     }
 )
 """SQLSTATE → exception class for pgflow's own error codes."""

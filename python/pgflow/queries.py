@@ -52,8 +52,10 @@ __all__ = [
     "RETRY_RUN",
     "SERVER_NOW",
     "SERVE_STEPS",
+    "SET_STEP_LIMITS",
     "STALE_FLOWS",
     "START_FLOW",
+    "STEP_LIMITS",
     "STOP_WORKER",
     "UNLISTEN_ALL",
     "UNRETIRE_FLOW",
@@ -141,3 +143,5 @@ UNRETIRE_FLOW: Final = QUERIES["unretire_flow"]
 PRUNE_RUNS: Final = QUERIES["prune_runs"]
 PRUNE_WORKERS: Final = QUERIES["prune_workers"]
 LIST_WORKERS: Final = QUERIES["list_workers"]
+STEP_LIMITS: Final = QUERIES["step_limits"]
+SET_STEP_LIMITS: Final = QUERIES["set_step_limits"]

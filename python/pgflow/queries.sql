@@ -127,7 +127,8 @@ select run_id, flow_slug, status, input, output, remaining_steps, started_at,
          flow_slug => %(flow_slug)s,
          input => %(input)s::jsonb,
          run_id => %(run_id)s::uuid,
-         trace_context => %(trace_context)s::jsonb)
+         trace_context => %(trace_context)s::jsonb,
+         priority => %(priority)s::integer)
 
 -- name: cancel_run
 select run_id, flow_slug, status, input, output, remaining_steps, started_at,
@@ -322,3 +323,22 @@ select 1
   from pgflow.workers
  where pid = %(pid)s
    and stopped_at is null
+
+-- name: step_limits
+-- Flow control of a flow's steps (every step, limited or not), in step order.
+select s.step_slug, l.concurrency, l.concurrency_key, l.rate_limit, l.rate_period, l.updated_at
+  from pgflow.steps as s
+  left join pgflow.step_limits as l on l.flow_slug = s.flow_slug and l.step_slug = s.step_slug
+ where s.flow_slug = %(flow_slug)s
+ order by s.step_index
+
+-- name: set_step_limits
+-- Sets a step's whole flow control (a null limit is no limit).
+select step_slug, concurrency, concurrency_key, rate_limit, rate_period, updated_at
+  from pgflow.set_step_limits(
+         flow_slug => %(flow_slug)s,
+         step_slug => %(step_slug)s,
+         concurrency => %(concurrency)s::integer,
+         concurrency_key => %(concurrency_key)s::text[],
+         rate_limit => %(rate_limit)s::integer,
+         rate_period => %(rate_period)s::integer)

@@ -21,6 +21,7 @@ from pgflow.cli.common import EXIT_MISMATCH, EXIT_USAGE, CliError, connect
 from pgflow.define.compiler import (
     compile_shape,
     existing_migrations,
+    flow_limits,
     migration_filename,
     registrable_shape,
 )
@@ -204,7 +205,7 @@ def _write_new(path: Path, text: str) -> None:
 def _compile(args: argparse.Namespace) -> int:
     flow = load_flow(args.flow_ref)
     shape = registrable_shape(flow)
-    text = compile_shape(shape)
+    text = compile_shape(shape, flow_limits(flow))
     if args.migrations_dir is not None:
         directory = Path(args.migrations_dir)
         if not directory.is_dir():

@@ -22,7 +22,7 @@ from typing import Any, Final, NoReturn
 import psycopg
 
 from pgflow import __version__
-from pgflow.cli import definitions, operate, runs
+from pgflow.cli import definitions, limits, operate, runs
 from pgflow.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     definitions.register(subparsers)
     runs.register(subparsers)
     operate.register(subparsers)
+    limits.register(subparsers)
     return parser
 
 

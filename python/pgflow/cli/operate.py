@@ -252,6 +252,9 @@ def _needs_operator(what: str) -> Iterator[None]:
         raise
 
 
+needs_operator = _needs_operator  # for the limits command (pgflow.cli.limits)
+
+
 # -- commands ----------------------------------------------------------------------------
 
 

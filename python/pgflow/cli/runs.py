@@ -145,6 +145,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     source.add_argument("--input", metavar="JSON", help="the run input (default {})")
     source.add_argument("--input-file", metavar="PATH", help="read the run input from a file")
     start.add_argument("--run-id", metavar="UUID", type=_uuid, help="idempotency key")
+    start.add_argument(
+        "--priority",
+        type=int,
+        default=0,
+        metavar="N",
+        help="claim order among all claimable tasks: higher first (default 0)",
+    )
     start.add_argument("--wait", action="store_true", help="wait for the run to finish")
     start.add_argument(
         "--timeout",
@@ -276,7 +283,7 @@ def _start(args: argparse.Namespace) -> int:
     if args.timeout is not None and not args.wait:
         raise CliError("--timeout needs --wait", exit_code=EXIT_USAGE)
     with Client(require_url(args)) as client:
-        handle = client.start(args.flow_slug, run_input, run_id=args.run_id)
+        handle = client.start(args.flow_slug, run_input, run_id=args.run_id, priority=args.priority)
         if not args.wait:
             print(handle.run_id)
             return EXIT_OK

@@ -30,7 +30,7 @@ migrations diff cleanly in review.  Every value is quoted by
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ from typing import Any, Final
 from psycopg import sql
 
 from pgflow.define.dsl import Flow
+from pgflow.define.limits import StepLimits
 from pgflow.define.shape import FlowShape, StepShape, sorted_slugs
 from pgflow.define.slugs import is_valid_slug
 from pgflow.errors import DefinitionError
@@ -50,6 +51,7 @@ __all__ = [
     "compile_flow",
     "compile_shape",
     "existing_migrations",
+    "flow_limits",
     "migration_filename",
     "registrable_shape",
 ]
@@ -78,23 +80,38 @@ def registrable_shape(flow: Flow[Any] | FlowShape) -> FlowShape:
 
 def compile_flow(flow: Flow[Any]) -> str:
     """Return the SQL that registers ``flow`` (see the module docstring)."""
-    return compile_shape(registrable_shape(flow))
+    return compile_shape(registrable_shape(flow), limits=flow_limits(flow))
 
 
-def compile_shape(shape: FlowShape) -> str:
+def flow_limits(flow: Flow[Any] | FlowShape) -> dict[str, StepLimits]:
+    """The flow control ``flow`` declares, by step slug (a shape declares none)."""
+    if isinstance(flow, FlowShape):
+        return {}
+    return {step.slug: step.limits for step in flow.steps if step.limits is not None}
+
+
+def compile_shape(shape: FlowShape, limits: Mapping[str, StepLimits] | None = None) -> str:
     """Return the SQL that registers ``shape``.
 
     Unlike :func:`compile_flow` this does not require the shape to come from a
     validated :class:`Flow`: any string is quoted safely, and the database
-    rejects what is invalid.
+    rejects what is invalid.  ``limits`` (flow control by step slug) are not
+    shape: when given, they go to each ``add_step``, and applying the file to
+    an existing flow of this shape sets every step's limits to these (a step
+    left out has none); without them, live limits are left as they are.
     """
+    limits = dict(limits or {})
     digest = shape.hash()  # the slowest part for big flows: compute it once
     verify = _call("verify_flow", _verify_arguments(shape, digest))
+    add_steps = [
+        _call("add_step", _step_arguments(shape.flow_slug, step, limits.get(step.step_slug)))
+        for step in shape.steps
+    ]
     body = "\n\n".join(
         [
-            _existing_flow_check(shape, verify),
+            _existing_flow_check(shape, verify, add_steps if limits else []),
             _call("create_flow", _flow_arguments(shape)),
-            *(_call("add_step", _step_arguments(shape.flow_slug, step)) for step in shape.steps),
+            *add_steps,
             verify,
         ]
     )
@@ -181,7 +198,9 @@ def _flow_arguments(shape: FlowShape) -> list[tuple[str, str]]:
     ]
 
 
-def _step_arguments(flow_slug: str, step: StepShape) -> list[tuple[str, str]]:
+def _step_arguments(
+    flow_slug: str, step: StepShape, limits: StepLimits | None = None
+) -> list[tuple[str, str]]:
     arguments = [
         ("flow_slug", _literal(flow_slug)),
         ("step_slug", _literal(step.step_slug)),
@@ -205,6 +224,15 @@ def _step_arguments(flow_slug: str, step: StepShape) -> list[tuple[str, str]]:
     ]
     if step.execution_timeout is not None:  # only when set, like the shape
         arguments.append(("execution_timeout", _literal(step.execution_timeout)))
+    if limits is not None:  # flow control: operations, not shape
+        if limits.concurrency is not None:
+            arguments.append(("concurrency", _literal(limits.concurrency)))
+        if limits.concurrency_key is not None:
+            arguments.append(("concurrency_key", _text_array(limits.concurrency_key)))
+        if limits.rate_limit is not None:
+            arguments.append(("rate_limit", _literal(limits.rate_limit)))
+        if limits.rate_period is not None:
+            arguments.append(("rate_period", _literal(limits.rate_period)))
     return arguments
 
 
@@ -218,7 +246,7 @@ def _verify_arguments(shape: FlowShape, digest: str) -> list[tuple[str, str]]:
     ]
 
 
-def _existing_flow_check(shape: FlowShape, verify: str) -> str:
+def _existing_flow_check(shape: FlowShape, verify: str, add_steps: Sequence[str] = ()) -> str:
     """An existing flow must already have exactly this shape; then there is nothing to do.
 
     Without this, applying the file over a flow with fewer steps would add the
@@ -228,12 +256,21 @@ def _existing_flow_check(shape: FlowShape, verify: str) -> str:
     # split on "\n" only: splitlines() would also split inside a literal holding
     # U+2028 or U+0085 (left unescaped in JSON text) and change its value
     nested = "\n".join(_INDENT + line for line in verify.split("\n"))
+    # flow control is not shape: re-adding the (identical) steps applies the
+    # limits the code declares to the live flow
+    relimit = ["\n".join(_INDENT + line for line in add_step.split("\n")) for add_step in add_steps]
     return "\n".join(
         [
             f"{_INDENT}-- Flows are immutable: an existing flow must have exactly this shape.",
             f"{_INDENT}if pgflow.flow_shape_hash(flow_slug => {_literal(shape.flow_slug)}) "
             "is not null then",
             nested,
+            *(
+                [f"{_INDENT * 2}-- flow control is not shape: apply the declared limits"]
+                if relimit
+                else []
+            ),
+            *relimit,
             f"{_INDENT * 2}return;",
             f"{_INDENT}end if;",
         ]

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import psycopg
 
 from pgflow import queries
-from pgflow.define.compiler import compile_shape, registrable_shape
+from pgflow.define.compiler import compile_shape, flow_limits, registrable_shape
 from pgflow.define.dsl import Flow
 from pgflow.define.shape import FlowShape, diff_shapes
 from pgflow.errors import ShapeMismatchError, translate
@@ -140,11 +140,15 @@ def deploy_flow(
     """
     shape = registrable_shape(flow)
     slug = shape.flow_slug
+    limits = flow_limits(flow)
     comparison = compare_flow(conn, shape)
     try:
         if comparison.state == "identical":
+            if limits:  # flow control is not shape: the declared limits apply
+                with conn.transaction():
+                    _apply(conn, compile_shape(shape, limits))
             return DeployResult(slug, "unchanged", comparison.code_hash)
-        compiled = compile_shape(shape)
+        compiled = compile_shape(shape, limits)
         if comparison.state == "absent":
             with conn.transaction():
                 _apply(conn, compiled)

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Self, TypeAlias, TypedDict, TypeVar, overload
 
+from pgflow.define.limits import StepLimits, step_limits
 from pgflow.define.shape import FlowShape, StepShape
 from pgflow.define.slugs import validate_flow_slug, validate_step_slug
 from pgflow.errors import DefinitionError
@@ -107,6 +108,8 @@ class StepDefinition:
     when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED
     execution_timeout: int | None = None
     """Seconds one attempt may run in all before it fails (None: no limit)."""
+    limits: StepLimits | None = None
+    """Flow control (concurrency, key, rate limit): operations, not part of the shape."""
 
     @property
     def is_map(self) -> bool:
@@ -242,6 +245,10 @@ class Flow(Generic[RunT]):
         when_unmet: Policy = DEFAULT_WHEN_UNMET,
         when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
         execution_timeout: int | None = None,
+        concurrency: int | None = None,
+        concurrency_key: str | Sequence[str] | None = None,
+        rate_limit: int | None = None,
+        rate_period: int | None = None,
     ) -> Callable[[_H], _H]: ...
 
     @overload
@@ -261,6 +268,10 @@ class Flow(Generic[RunT]):
         when_unmet: Policy = DEFAULT_WHEN_UNMET,
         when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
         execution_timeout: int | None = None,
+        concurrency: int | None = None,
+        concurrency_key: str | Sequence[str] | None = None,
+        rate_limit: int | None = None,
+        rate_period: int | None = None,
     ) -> Self: ...
 
     def step(
@@ -279,6 +290,10 @@ class Flow(Generic[RunT]):
         when_unmet: Policy = DEFAULT_WHEN_UNMET,
         when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
         execution_timeout: int | None = None,
+        concurrency: int | None = None,
+        concurrency_key: str | Sequence[str] | None = None,
+        rate_limit: int | None = None,
+        rate_period: int | None = None,
     ) -> Self | Callable[[_H], _H]:
         """Add a step: with ``handler`` returns the flow (chaining); without, a decorator.
 
@@ -295,6 +310,11 @@ class Flow(Generic[RunT]):
         long a dead worker keeps a task, not how long a handler may run.
         ``execution_timeout`` (seconds, default: no limit) bounds one attempt's
         total run time; an attempt that overruns fails and retries.
+        Flow control, enforced across all workers: ``concurrency`` (most tasks
+        of the step started at once), ``concurrency_key`` (a path into the
+        task input, ``("run", "tenant_id")`` or ``"run.tenant_id"``: the limits
+        apply per value), ``rate_limit`` starts per ``rate_period`` seconds
+        (see docs/flow-control.md).  They are not part of the flow's shape.
         """
         options: dict[str, Any] = {
             "depends_on": depends_on,
@@ -308,6 +328,10 @@ class Flow(Generic[RunT]):
             "when_unmet": when_unmet,
             "when_exhausted": when_exhausted,
             "execution_timeout": execution_timeout,
+            "concurrency": concurrency,
+            "concurrency_key": concurrency_key,
+            "rate_limit": rate_limit,
+            "rate_period": rate_period,
         }
         if handler is not None:
             self._append(self._build(slug, handler, **options))
@@ -338,6 +362,10 @@ class Flow(Generic[RunT]):
         when_unmet: Policy = DEFAULT_WHEN_UNMET,
         when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
         execution_timeout: int | None = None,
+        concurrency: int | None = None,
+        concurrency_key: str | Sequence[str] | None = None,
+        rate_limit: int | None = None,
+        rate_period: int | None = None,
     ) -> Self:
         """Add a step, handler optional, and return the flow.
 
@@ -360,6 +388,10 @@ class Flow(Generic[RunT]):
                 when_unmet=when_unmet,
                 when_exhausted=when_exhausted,
                 execution_timeout=execution_timeout,
+                concurrency=concurrency,
+                concurrency_key=concurrency_key,
+                rate_limit=rate_limit,
+                rate_period=rate_period,
             )
         )
         return self
@@ -392,6 +424,10 @@ class Flow(Generic[RunT]):
         when_unmet: Policy,
         when_exhausted: Policy,
         execution_timeout: int | None = None,
+        concurrency: int | None = None,
+        concurrency_key: str | Sequence[str] | None = None,
+        rate_limit: int | None = None,
+        rate_period: int | None = None,
     ) -> StepDefinition:
         step_slug = validate_step_slug(self._slug, slug)
         where = f"flow {self._slug!r}, step {step_slug!r}"
@@ -425,6 +461,13 @@ class Flow(Generic[RunT]):
             when_exhausted=_policy(where, "when_exhausted", when_exhausted),
             execution_timeout=_optional_int(
                 where, "execution_timeout", execution_timeout, minimum=1
+            ),
+            limits=step_limits(
+                where,
+                concurrency=concurrency,
+                concurrency_key=concurrency_key,
+                rate_limit=rate_limit,
+                rate_period=rate_period,
             ),
         )
 

@@ -65,6 +65,7 @@ from pgflow.run.rows import (
     RunDetails,
     RunStatus,
     RunSummary,
+    StepLimitsInfo,
     StepState,
     StepTask,
     TaskAttempt,
@@ -230,11 +231,18 @@ class Client:
     # -- runs ----------------------------------------------------------------------
 
     @overload
-    def start(self, flow: Flow[T], input: T, *, run_id: UUID | str | None = None) -> RunHandle: ...
+    def start(
+        self, flow: Flow[T], input: T, *, run_id: UUID | str | None = None, priority: int = 0
+    ) -> RunHandle: ...
 
     @overload
     def start(
-        self, flow: str, input: object = None, *, run_id: UUID | str | None = None
+        self,
+        flow: str,
+        input: object = None,
+        *,
+        run_id: UUID | str | None = None,
+        priority: int = 0,
     ) -> RunHandle: ...
 
     def start(
@@ -243,13 +251,17 @@ class Client:
         input: object = None,
         *,
         run_id: UUID | str | None = None,
+        priority: int = 0,
     ) -> RunHandle:
         """Start a run of ``flow`` (a :class:`Flow` or its slug) with ``input``.
 
         ``input`` defaults to ``{}``.  ``run_id`` is an idempotency key: starting
         again with the same id returns the existing run (``RunIdConflictError``
-        if it belongs to another flow).
+        if it belongs to another flow).  ``priority`` (default 0) orders the
+        run's tasks among all claimable tasks: higher is claimed first.
         """
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            raise TypeError(f"priority must be an integer, not {priority!r}")
         slug = flow.slug if isinstance(flow, Flow) else flow
         carrier = current_trace_context()
         params = {
@@ -257,6 +269,7 @@ class Client:
             "input": _encode_input({} if input is None else input),
             "run_id": None if run_id is None else _as_uuid(run_id),
             "trace_context": Jsonb(carrier) if carrier else None,
+            "priority": priority,
         }
         with self._connection() as conn, row_cursor(conn, Run) as cur:
             run = cur.execute(queries.START_FLOW, params).fetchone()
@@ -410,6 +423,42 @@ class Client:
     def unretire(self, flow: Flow[Any] | str) -> FlowInfo:
         """Take a retired flow back into service (``pgflow.unretire_flow``)."""
         return self._flow_call(queries.UNRETIRE_FLOW, flow)
+
+    def step_limits(self, flow: Flow[Any] | str) -> list[StepLimitsInfo]:
+        """The flow control of every step of ``flow`` (limits None: none), in step order."""
+        slug = flow.slug if isinstance(flow, Flow) else flow
+        with self._connection() as conn, row_cursor(conn, StepLimitsInfo) as cur:
+            return cur.execute(queries.STEP_LIMITS, {"flow_slug": slug}).fetchall()
+
+    def set_step_limits(
+        self,
+        flow: Flow[Any] | str,
+        step_slug: str,
+        *,
+        concurrency: int | None = None,
+        concurrency_key: Sequence[str] | None = None,
+        rate_limit: int | None = None,
+        rate_period: int | None = None,
+    ) -> StepLimitsInfo:
+        """Set a step's whole flow control on a live flow (``pgflow.set_step_limits``).
+
+        A limit left None is no limit, so a call without limits clears them.
+        Not part of the flow's shape: no new slug needed.  Needs
+        ``pgflow_operator`` (or the owner).
+        """
+        slug = flow.slug if isinstance(flow, Flow) else flow
+        params = {
+            "flow_slug": slug,
+            "step_slug": step_slug,
+            "concurrency": concurrency,
+            "concurrency_key": None if concurrency_key is None else list(concurrency_key),
+            "rate_limit": rate_limit,
+            "rate_period": rate_period,
+        }
+        with self._connection() as conn, row_cursor(conn, StepLimitsInfo) as cur:
+            info = cur.execute(queries.SET_STEP_LIMITS, params).fetchone()
+        assert info is not None
+        return info
 
     def _flow_call(self, query: LiteralString, flow: Flow[Any] | str) -> FlowInfo:
         slug = flow.slug if isinstance(flow, Flow) else flow

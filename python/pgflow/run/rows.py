@@ -46,6 +46,7 @@ __all__ = [
     "RunDetails",
     "RunStatus",
     "RunSummary",
+    "StepLimitsInfo",
     "StepState",
     "StepStatus",
     "StepTask",
@@ -380,6 +381,22 @@ class PruneResult:
     runs: int
     workers: int
     batches: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepLimitsInfo:
+    """The flow control of one step (``pgflow.step_limits``); every limit None: none."""
+
+    step_slug: str
+    concurrency: int | None
+    concurrency_key: list[str] | None
+    rate_limit: int | None
+    rate_period: int | None
+    updated_at: datetime | None
+
+    @property
+    def is_limited(self) -> bool:
+        return self.concurrency is not None or self.rate_limit is not None
 
 
 def row_cursor(conn: psycopg.Connection[Any], row_type: type[RowT]) -> psycopg.Cursor[RowT]:
