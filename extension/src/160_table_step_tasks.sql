@@ -49,9 +49,20 @@ create table pgflow.step_tasks (
 
 -- the queue: only unfinished tasks are indexed, so finished history never
 -- slows claims; claim order is priority first, so a high-priority task is
--- claimed next without reading a backlog of lower ones
+-- claimed next without reading a backlog of lower ones. Tasks of
+-- flow-controlled steps (limit_bucket set) have their own queue below, so a
+-- large backlog held back by a limit is never in the way of other tasks.
 create index step_tasks_claim_order_idx on pgflow.step_tasks (priority desc, visible_at)
-where status in ('queued', 'started');
+where status in ('queued', 'started') and limit_bucket is null;
+-- the queue of flow-controlled tasks, per bucket in claim order: claim_tasks
+-- visits each bucket with room and takes only its first tasks
+create index step_tasks_bucket_queue_idx on pgflow.step_tasks (
+    flow_slug, step_slug, limit_bucket, priority desc, visible_at
+)
+where status in ('queued', 'started') and limit_bucket is not null;
+-- when the next flow-controlled task becomes visible (next_task_visible_at)
+create index step_tasks_bucket_visible_idx on pgflow.step_tasks (visible_at)
+where status in ('queued', 'started') and limit_bucket is not null;
 -- the started tasks of limited steps, counted per bucket by claim_tasks
 create index step_tasks_limited_idx on pgflow.step_tasks (flow_slug, step_slug, limit_bucket)
 where status = 'started' and limit_bucket is not null;

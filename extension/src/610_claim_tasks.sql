@@ -11,9 +11,11 @@
 -- Flow control (pgflow.step_limits, issue 13). Without limits on the flows
 -- asked for, the claim is the one statement below (the fast path). With
 -- limits, a claim is exact whatever the timing of other claimers:
---   1. candidates are read as usual (for update skip locked, never waiting)
---      minus tasks whose bucket looked full a moment ago (a cheap, stale
---      check that lets a claim skip past a saturated key's backlog);
+--   1. candidates are picked without locks: the unlimited queue's head, and
+--      for each bucket (flow, step, key value) with room, only its first
+--      tasks up to that room (a loose index scan over the buckets, so a key's
+--      huge backlog costs one probe, not a scan); then locked with for update
+--      skip locked, never waiting;
 --   2. the claimer takes a transaction advisory lock on each bucket (flow,
 --      step, key value) among its limited candidates, in ascending lock-key
 --      order, so two claimers cannot deadlock;
@@ -109,6 +111,7 @@ begin
         select t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count, t.claimed_by, t.started_at
         from pgflow.step_tasks as t
         where t.status in ('queued', 'started')
+            and t.limit_bucket is null
             and t.visible_at <= v_now
             and t.attempts_count < t.max_attempts
             and (claim_tasks.flow_slugs is null or t.flow_slug = any(claim_tasks.flow_slugs))

@@ -1,8 +1,9 @@
 -- claim_tasks when flow control applies to the flows asked for (see the
--- locking order in 610_claim_tasks.sql): candidates skip buckets that looked
--- full, the limited candidates' buckets are locked in key order, then a fresh
--- snapshot counts each bucket's started tasks and rate-window starts and only
--- what fits is claimed; the rest stay queued for a later claim.
+-- locking order in 610_claim_tasks.sql): candidates are picked per bucket up
+-- to its room, locked without waiting, the limited candidates' buckets are
+-- locked in key order, then a fresh snapshot counts each bucket's started
+-- tasks and rate-window starts and only what fits is claimed; the rest stay
+-- queued for a later claim.
 create function pgflow.claim_limited_tasks(
     worker_id uuid, max_tasks integer, flow_slugs text[], fenced boolean, now timestamptz
 )
@@ -22,10 +23,12 @@ set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 set enable_bitmapscan = off
 set enable_seqscan = off
+-- a disabled sequential scan of a tiny table (step_limits) costs 1e10, which
+-- would make the JIT compile the statement: 100+ ms while holding bucket locks
+set jit = off
 as $$
 declare
     v_now timestamptz := claim_limited_tasks.now;
-    v_full text[];
     v_runs uuid[];
     v_flows text[];
     v_steps text[];
@@ -37,35 +40,121 @@ declare
     v_lock bigint;
     v_clock timestamptz;
 begin
-    -- 1. the buckets that were full a moment ago (as of this transaction's
-    -- start): their queued tasks are passed over without a lock
-    v_full := array(
-        select f.flow_slug || '/' || f.step_slug || '/' || f.bucket
+    -- 1. candidates, read without locks in three parts: the head of the
+    -- unlimited queue; for each bucket with room (a loose index scan visits
+    -- each bucket once, however long its backlog), its first queued tasks up
+    -- to that room; expired leases of limited steps (they hold their slot)
+    select array_agg(p.run_id), array_agg(p.step_slug), array_agg(p.task_index)
+    into v_runs, v_steps, v_indexes
+    from (
+        with recursive buckets (flow_slug, step_slug, bucket) as (
+            (
+                select t.flow_slug, t.step_slug, t.limit_bucket
+                from pgflow.step_tasks as t
+                where t.status in ('queued', 'started') and t.limit_bucket is not null
+                order by t.flow_slug, t.step_slug, t.limit_bucket
+                limit 1
+            )
+            union all
+            select n.flow_slug, n.step_slug, n.limit_bucket
+            from buckets as b
+            cross join lateral (
+                select t.flow_slug, t.step_slug, t.limit_bucket
+                from pgflow.step_tasks as t
+                where t.status in ('queued', 'started') and t.limit_bucket is not null
+                    and (t.flow_slug, t.step_slug, t.limit_bucket) > (b.flow_slug, b.step_slug, b.bucket)
+                order by t.flow_slug, t.step_slug, t.limit_bucket
+                limit 1
+            ) as n
+        ),
+        rooms as (
+            select b.flow_slug, b.step_slug, b.bucket, least(
+                claim_limited_tasks.max_tasks,
+                l.concurrency - (
+                    select count(*) from pgflow.step_tasks as s
+                    where s.flow_slug = b.flow_slug and s.step_slug = b.step_slug
+                        and s.limit_bucket = b.bucket and s.status = 'started'
+                ),
+                l.rate_limit - (
+                    select count(*) from pgflow.task_starts as s
+                    where s.flow_slug = b.flow_slug and s.step_slug = b.step_slug and s.bucket = b.bucket
+                        and s.started_at > v_now - pg_catalog.make_interval(secs => l.rate_period)
+                )
+            ) as room
+            from buckets as b
+            join pgflow.step_limits as l on l.flow_slug = b.flow_slug and l.step_slug = b.step_slug
+            where (claim_limited_tasks.flow_slugs is null or b.flow_slug = any(claim_limited_tasks.flow_slugs))
+                and (not claim_limited_tasks.fenced or exists (
+                    select 1
+                    from pgflow.worker_steps as ws
+                    join pgflow.flows as f on f.flow_slug = ws.flow_slug and f.flow_id = ws.flow_id
+                    where ws.worker_id = claim_limited_tasks.worker_id
+                        and ws.flow_slug = b.flow_slug
+                        and ws.step_slug = b.step_slug
+                ))
+        )
+        select q.run_id, q.step_slug, q.task_index, q.priority, q.visible_at
+        from rooms as r
+        cross join lateral (
+            select t.run_id, t.step_slug, t.task_index, t.priority, t.visible_at
+            from pgflow.step_tasks as t
+            where t.flow_slug = r.flow_slug and t.step_slug = r.step_slug and t.limit_bucket = r.bucket
+                and t.status = 'queued'
+                and t.visible_at <= v_now
+                and t.attempts_count < t.max_attempts
+            order by t.priority desc, t.visible_at
+            limit greatest(r.room, 0)
+        ) as q
+        where r.room > 0
+        union all
+        select e.run_id, e.step_slug, e.task_index, e.priority, e.visible_at
         from (
-            select t.flow_slug, t.step_slug, t.limit_bucket as bucket
-            from pgflow.step_limits as l
-            join pgflow.step_tasks as t
-                on t.flow_slug = l.flow_slug and t.step_slug = l.step_slug
-                and t.status = 'started' and t.limit_bucket is not null
-            where l.concurrency is not null
-                and (claim_limited_tasks.flow_slugs is null or l.flow_slug = any(claim_limited_tasks.flow_slugs))
-            group by t.flow_slug, t.step_slug, t.limit_bucket, l.concurrency
-            having count(*) >= l.concurrency
-            union
-            select s.flow_slug, s.step_slug, s.bucket
-            from pgflow.step_limits as l
-            join pgflow.task_starts as s
-                on s.flow_slug = l.flow_slug and s.step_slug = l.step_slug
-            where l.rate_limit is not null
-                and s.started_at > v_now - pg_catalog.make_interval(secs => l.rate_period)
-                and (claim_limited_tasks.flow_slugs is null or l.flow_slug = any(claim_limited_tasks.flow_slugs))
-            group by s.flow_slug, s.step_slug, s.bucket, l.rate_limit
-            having count(*) >= l.rate_limit
-        ) as f
-    );
+            select t.run_id, t.flow_slug, t.step_slug, t.task_index, t.priority, t.visible_at
+            from pgflow.step_tasks as t
+            where t.status = 'started' and t.limit_bucket is not null
+                and t.visible_at <= v_now
+                and t.attempts_count < t.max_attempts
+                and (claim_limited_tasks.flow_slugs is null or t.flow_slug = any(claim_limited_tasks.flow_slugs))
+            order by t.visible_at
+            limit claim_limited_tasks.max_tasks
+        ) as e
+        where not claim_limited_tasks.fenced or exists (
+            select 1
+            from pgflow.worker_steps as ws
+            join pgflow.flows as f on f.flow_slug = ws.flow_slug and f.flow_id = ws.flow_id
+            where ws.worker_id = claim_limited_tasks.worker_id
+                and ws.flow_slug = e.flow_slug
+                and ws.step_slug = e.step_slug
+        )
+        union all
+        select u.run_id, u.step_slug, u.task_index, u.priority, u.visible_at
+        from (
+            select t.run_id, t.step_slug, t.task_index, t.priority, t.visible_at
+            from pgflow.step_tasks as t
+            where t.status in ('queued', 'started')
+                and t.limit_bucket is null
+                and t.visible_at <= v_now
+                and t.attempts_count < t.max_attempts
+                and (claim_limited_tasks.flow_slugs is null or t.flow_slug = any(claim_limited_tasks.flow_slugs))
+                and (not claim_limited_tasks.fenced or exists (
+                    select 1
+                    from pgflow.worker_steps as ws
+                    join pgflow.flows as f on f.flow_slug = ws.flow_slug and f.flow_id = ws.flow_id
+                    where ws.worker_id = claim_limited_tasks.worker_id
+                        and ws.flow_slug = t.flow_slug
+                        and ws.step_slug = t.step_slug
+                ))
+            order by t.priority desc, t.visible_at
+            limit claim_limited_tasks.max_tasks
+        ) as u
+        order by priority desc, visible_at
+        limit claim_limited_tasks.max_tasks
+    ) as p;
+    if v_runs is null then
+        return;
+    end if;
 
-    -- 2. candidates, locked without waiting; an expired lease (started) is
-    -- always a candidate: it holds its slot already
+    -- 2. locked without waiting, each rechecked on its latest version
     select array_agg(c.run_id), array_agg(c.flow_slug), array_agg(c.step_slug),
         array_agg(c.task_index), array_agg(c.limit_bucket), array_agg(c.status),
         array_agg(c.priority), array_agg(c.visible_at)
@@ -73,28 +162,12 @@ begin
     from (
         select t.run_id, t.flow_slug, t.step_slug, t.task_index, t.limit_bucket, t.status,
             t.priority, t.visible_at
-        from pgflow.step_tasks as t
+        from unnest(v_runs, v_steps, v_indexes) as k (run_id, step_slug, task_index)
+        join pgflow.step_tasks as t
+            on t.run_id = k.run_id and t.step_slug = k.step_slug and t.task_index = k.task_index
         where t.status in ('queued', 'started')
             and t.visible_at <= v_now
             and t.attempts_count < t.max_attempts
-            and (claim_limited_tasks.flow_slugs is null or t.flow_slug = any(claim_limited_tasks.flow_slugs))
-            and (not claim_limited_tasks.fenced or exists (
-                select 1
-                from pgflow.worker_steps as ws
-                join pgflow.flows as f on f.flow_slug = ws.flow_slug and f.flow_id = ws.flow_id
-                where ws.worker_id = claim_limited_tasks.worker_id
-                    and ws.flow_slug = t.flow_slug
-                    and ws.step_slug = t.step_slug
-            ))
-            and (
-                t.limit_bucket is null
-                or t.status = 'started'
-                or (t.flow_slug || '/' || t.step_slug || '/' || t.limit_bucket) not in (
-                    select f.id from unnest(v_full) as f (id)
-                )
-            )
-        order by t.priority desc, t.visible_at
-        limit claim_limited_tasks.max_tasks
         for update of t skip locked
     ) as c;
     if v_runs is null then

@@ -15,25 +15,35 @@ as $$
     with recursive priorities (priority) as (
         (
             select t.priority from pgflow.step_tasks as t
-            where t.status in ('queued', 'started')
+            where t.status in ('queued', 'started') and t.limit_bucket is null
             order by t.priority desc
             limit 1
         )
         union all
         select (
             select t.priority from pgflow.step_tasks as t
-            where t.status in ('queued', 'started') and t.priority < p.priority
+            where t.status in ('queued', 'started') and t.limit_bucket is null and t.priority < p.priority
             order by t.priority desc
             limit 1
         )
         from priorities as p
         where p.priority is not null
     )
-    select min((
+    select least(min((
         select t.visible_at
         from pgflow.step_tasks as t
         where t.status in ('queued', 'started')
+            and t.limit_bucket is null
             and t.priority = p.priority
+            and (next_task_visible_at.flow_slugs is null or t.flow_slug = any(next_task_visible_at.flow_slugs))
+        order by t.visible_at
+        limit 1
+    )), (
+        -- the flow-controlled tasks' own queue
+        select t.visible_at
+        from pgflow.step_tasks as t
+        where t.status in ('queued', 'started')
+            and t.limit_bucket is not null
             and (next_task_visible_at.flow_slugs is null or t.flow_slug = any(next_task_visible_at.flow_slugs))
         order by t.visible_at
         limit 1
