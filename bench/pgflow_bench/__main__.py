@@ -24,6 +24,7 @@ SCENARIOS = {
     "sql": "sql_path",
     "worker": "worker_path",
     "leases": "leases",
+    "flow_control": "flow_control",
     "wakeup": "wakeup",
     "fanout": "fanout",
     "chain": "chain",

@@ -29,6 +29,9 @@ set jit = off
 as $$
 declare
     v_now timestamptz := claim_limited_tasks.now;
+    -- more picks than wanted: concurrent claimers pick alike, and the lock
+    -- step skips what another claimer locked first
+    v_pick integer := least(claim_limited_tasks.max_tasks * 4, claim_limited_tasks.max_tasks + 100);
     v_runs uuid[];
     v_flows text[];
     v_steps text[];
@@ -69,7 +72,7 @@ begin
         ),
         rooms as (
             select b.flow_slug, b.step_slug, b.bucket, least(
-                claim_limited_tasks.max_tasks,
+                v_pick,
                 l.concurrency - (
                     select count(*) from pgflow.step_tasks as s
                     where s.flow_slug = b.flow_slug and s.step_slug = b.step_slug
@@ -116,7 +119,7 @@ begin
                 and t.attempts_count < t.max_attempts
                 and (claim_limited_tasks.flow_slugs is null or t.flow_slug = any(claim_limited_tasks.flow_slugs))
             order by t.visible_at
-            limit claim_limited_tasks.max_tasks
+            limit v_pick
         ) as e
         where not claim_limited_tasks.fenced or exists (
             select 1
@@ -145,16 +148,18 @@ begin
                         and ws.step_slug = t.step_slug
                 ))
             order by t.priority desc, t.visible_at
-            limit claim_limited_tasks.max_tasks
+            limit v_pick
         ) as u
         order by priority desc, visible_at
-        limit claim_limited_tasks.max_tasks
+        limit v_pick
     ) as p;
     if v_runs is null then
         return;
     end if;
 
-    -- 2. locked without waiting, each rechecked on its latest version
+    -- 2. locked without waiting, each rechecked on its latest version, in
+    -- claim order up to max_tasks: claimers racing for the same picks skip
+    -- each other's and take the next ones
     select array_agg(c.run_id), array_agg(c.flow_slug), array_agg(c.step_slug),
         array_agg(c.task_index), array_agg(c.limit_bucket), array_agg(c.status),
         array_agg(c.priority), array_agg(c.visible_at)
@@ -168,6 +173,8 @@ begin
         where t.status in ('queued', 'started')
             and t.visible_at <= v_now
             and t.attempts_count < t.max_attempts
+        order by t.priority desc, t.visible_at
+        limit claim_limited_tasks.max_tasks
         for update of t skip locked
     ) as c;
     if v_runs is null then

@@ -49,7 +49,9 @@ def map_flow(conn: psycopg.Connection[TupleRow], flow_slug: str, **limits: Any) 
     )
 
 
-def start(conn: psycopg.Connection[TupleRow], flow_slug: str, items: list[Any], priority: int = 0) -> uuid.UUID:
+def start(
+    conn: psycopg.Connection[TupleRow], flow_slug: str, items: list[Any], priority: int = 0
+) -> uuid.UUID:
     row = conn.execute(
         "select run_id from pgflow.start_flow(%s, %s, priority => %s)",
         [flow_slug, Jsonb(items), priority],
@@ -207,7 +209,9 @@ def test_a_rate_limit_of_20_per_second_holds_in_every_window_over_five_seconds(
 
     hammer(connect, "rated", total=400, hold=0.0, batch=3, seconds=5.0)
 
-    starts = [row[0] for row in conn.execute("select started_at from public.start_audit order by 1")]
+    starts = [
+        row[0] for row in conn.execute("select started_at from public.start_audit order by 1")
+    ]
     window = 1.0
     worst = 0
     for i, first in enumerate(starts):
@@ -274,9 +278,13 @@ def test_a_high_priority_run_after_a_10000_task_backlog_is_claimed_next(
     start(conn, "backlog", list(range(10_000)))
     urgent = start(conn, "backlog", ["urgent"], priority=5)
 
-    rows = connect().execute(
-        "select run_id, input from pgflow.claim_tasks(%s, 1, array['backlog'])", [uuid.uuid4()]
-    ).fetchall()
+    rows = (
+        connect()
+        .execute(
+            "select run_id, input from pgflow.claim_tasks(%s, 1, array['backlog'])", [uuid.uuid4()]
+        )
+        .fetchall()
+    )
 
     assert rows == [(urgent, "urgent")]
 
