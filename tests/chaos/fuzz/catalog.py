@@ -36,6 +36,7 @@ CONTRACT = frozenset(
         "drop_flow",
         "retry_run",
         "retire_flow",
+        "set_step_limits",
         "set_test_clock",
     }
 )

@@ -313,7 +313,8 @@ def test_a_freed_slot_of_a_limited_step_wakes_the_workers(
     start(conn, "wake", [1, 2])
     claimer = connect()
     (run_id, step_slug, task_index, attempt) = claimer.execute(
-        "select run_id, step_slug, task_index, attempt from pgflow.claim_tasks(%s, 10, array['wake'])",
+        "select run_id, step_slug, task_index, attempt"
+        " from pgflow.claim_tasks(%s, 10, array['wake'])",
         [uuid.uuid4()],
     ).fetchall()[0]
     listener = connect()
