@@ -1,14 +1,14 @@
 """Scenario: what flow control costs the claim (issue 13).
 
 The same workload is drained twice over plain SQL, each time in a fresh
-database: ``sql_runs`` single-step runs spread over ``TENANTS`` tenants
+database: ``sql_runs`` single-step runs spread over ``TENANTS`` (200) tenants
 (``{"tenant": "tN"}``), claimed by ``CONNECTIONS`` threads in batches of
 ``sql_batch`` and completed with ``complete_tasks``. The first drain has no
 limits (claim_tasks' fast path); the second has a per-key limit on the step
 (``concurrency => 2, concurrency_key => {run,tenant}``: at most two tasks per
 tenant at once), so every claim takes the flow-controlled path (per-bucket
 candidates, bucket advisory locks, the exact recount). The limit is active
-but not binding (50 tenants x 2 = 100 slots for at most 40 tasks in flight),
+but not binding (200 tenants x 2 = 400 slots for at most 40 tasks in flight),
 so the ratio of the two throughputs is the cost of enforcing it, not the
 limit's own effect (a binding limit holds work back by design); the claim's server time comes from
 ``pg_stat_user_functions`` (``track_functions = 'pl'`` on the drain sessions)
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pgflow_bench.common import Context, connect, deploy, percentile
 from pgflow_bench.flows import BenchSingle
 
-TENANTS = 50
+TENANTS = 200
 PER_KEY = 2
 CONNECTIONS = 4
 WARMUP = 100

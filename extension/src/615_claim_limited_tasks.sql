@@ -96,7 +96,10 @@ begin
                         and ws.step_slug = b.step_slug
                 ))
         )
-        select q.run_id, q.step_slug, q.task_index, q.priority, q.visible_at
+        select q.run_id, q.step_slug, q.task_index, q.priority, q.visible_at,
+            -- claimers whose picks tie (tasks started together) start from
+            -- different buckets, instead of all racing for the same ones
+            pg_catalog.hashtext(claim_limited_tasks.worker_id::text || r.bucket) as spread
         from rooms as r
         cross join lateral (
             select t.run_id, t.step_slug, t.task_index, t.priority, t.visible_at
@@ -110,7 +113,7 @@ begin
         ) as q
         where r.room > 0
         union all
-        select e.run_id, e.step_slug, e.task_index, e.priority, e.visible_at
+        select e.run_id, e.step_slug, e.task_index, e.priority, e.visible_at, 0
         from (
             select t.run_id, t.flow_slug, t.step_slug, t.task_index, t.priority, t.visible_at
             from pgflow.step_tasks as t
@@ -130,7 +133,7 @@ begin
                 and ws.step_slug = e.step_slug
         )
         union all
-        select u.run_id, u.step_slug, u.task_index, u.priority, u.visible_at
+        select u.run_id, u.step_slug, u.task_index, u.priority, u.visible_at, 0
         from (
             select t.run_id, t.step_slug, t.task_index, t.priority, t.visible_at
             from pgflow.step_tasks as t
@@ -150,7 +153,7 @@ begin
             order by t.priority desc, t.visible_at
             limit v_pick
         ) as u
-        order by priority desc, visible_at
+        order by priority desc, visible_at, spread
         limit v_pick
     ) as p;
     if v_runs is null then
@@ -173,7 +176,8 @@ begin
         where t.status in ('queued', 'started')
             and t.visible_at <= v_now
             and t.attempts_count < t.max_attempts
-        order by t.priority desc, t.visible_at
+        order by t.priority desc, t.visible_at,
+            coalesce(pg_catalog.hashtext(claim_limited_tasks.worker_id::text || t.limit_bucket), 0)
         limit claim_limited_tasks.max_tasks
         for update of t skip locked
     ) as c;
