@@ -18,6 +18,7 @@ from typing import Any
 
 from pgflow import queries
 from pgflow.cli.common import EXIT_MISMATCH, EXIT_USAGE, CliError, connect
+from pgflow.cli.limits import format_limits
 from pgflow.define.compiler import (
     compile_shape,
     existing_migrations,
@@ -39,7 +40,7 @@ from pgflow.define.install import (
 from pgflow.define.loader import load_flow
 from pgflow.define.manifest import manifest, render_dag, render_manifest
 from pgflow.errors import ShapeMismatchError
-from pgflow.run.rows import FlowInfo, row_cursor
+from pgflow.run.rows import FlowInfo, StepLimitsInfo, row_cursor
 
 __all__ = ["register"]
 
@@ -324,12 +325,56 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
+def _live_limits(args: argparse.Namespace, flow: Flow[Any]) -> list[StepLimitsInfo]:
+    """The flow control the database enforces on ``flow``'s limited steps."""
+    with connect(args) as conn, row_cursor(conn, StepLimitsInfo) as cur:
+        rows = cur.execute(queries.STEP_LIMITS, {"flow_slug": flow.slug}).fetchall()
+    return [row for row in rows if row.is_limited]
+
+
+def _limits_text(flow: Flow[Any], live: list[StepLimitsInfo] | None) -> str:
+    """Flow control in code and (with a database) live: operations, not shape."""
+    declared = flow_limits(flow)
+    lines = ["flow control (operations, not shape; see `pgflow limits`):"]
+    if declared:
+        lines.append("  in code:")
+        rows = [
+            StepLimitsInfo(
+                slug,
+                limits.concurrency,
+                None if limits.concurrency_key is None else list(limits.concurrency_key),
+                limits.rate_limit,
+                limits.rate_period,
+                None,
+            )
+            for slug, limits in declared.items()
+        ]
+        lines += ["    " + line for line in format_limits(rows).splitlines()]
+    else:
+        lines.append("  in code: none")
+    if live is not None:
+        if live:
+            lines.append("  in the database:")
+            lines += ["    " + line for line in format_limits(live).splitlines()]
+        else:
+            lines.append("  in the database: none")
+    return "\n".join(lines) + "\n"
+
+
 def _inspect(args: argparse.Namespace) -> int:
     flow = load_flow(args.flow_ref)
     compared = _compare(args, flow)
     comparison, info = compared if compared is not None else (None, None)
+    live = (
+        _live_limits(args, flow)
+        if comparison is not None and comparison.state != "absent"
+        else None
+    )
     if args.json:
         document: dict[str, Any] = dict(manifest(flow))
+        document["flow_control"] = {
+            slug: limits.as_json() for slug, limits in flow_limits(flow).items()
+        }
         if comparison is not None:
             document["database"] = {
                 "state": comparison.state,
@@ -337,12 +382,24 @@ def _inspect(args: argparse.Namespace) -> int:
                 "differences": list(comparison.differences),
                 "retired": info is not None and info.retired,
                 "retired_at": None if info is None else _iso(info.retired_at),
+                "flow_control": {
+                    row.step_slug: {
+                        "concurrency": row.concurrency,
+                        "concurrency_key": row.concurrency_key,
+                        "rate_limit": row.rate_limit,
+                        "rate_period": row.rate_period,
+                    }
+                    for row in live or []
+                },
             }
         print(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
     else:
         sys.stdout.write(render_manifest(flow))
         sys.stdout.write("\n")
         sys.stdout.write(render_dag(flow.shape()))
+        if flow_limits(flow) or live:
+            sys.stdout.write("\n")
+            sys.stdout.write(_limits_text(flow, live))
         if comparison is not None:
             sys.stdout.write("\n")
             sys.stdout.write(_comparison_text(comparison))
