@@ -32,4 +32,5 @@ create table pgflow.step_limits (
 );
 
 comment on table pgflow.step_limits is
-'Flow control per step (concurrency, concurrency_key, rate_limit/rate_period): operations, not shape.';
+'Flow control per step (concurrency, concurrency_key, rate_limit per rate_period): '
+'operations, not shape.';

@@ -11,7 +11,9 @@ create table pgflow.task_starts (
     on delete cascade
 );
 
-create index task_starts_bucket_idx on pgflow.task_starts (flow_slug, step_slug, bucket, started_at);
+create index task_starts_bucket_idx on pgflow.task_starts (
+    flow_slug, step_slug, bucket, started_at
+);
 -- pruning: starts older than the longest rate period
 create index task_starts_started_at_idx on pgflow.task_starts (started_at);
 
