@@ -56,6 +56,10 @@ __all__ = [
     "START_FLOW",
     "STOP_WORKER",
     "UNLISTEN_ALL",
+    "UI_CURRENT_ROLE",
+    "UI_FLOW_STEPS",
+    "UI_LIST_FLOWS",
+    "UI_RUN_FINGERPRINTS",
     "UNRETIRE_FLOW",
     "VERIFY_FLOW",
     "WORKER_REGISTERED",
@@ -141,3 +145,9 @@ UNRETIRE_FLOW: Final = QUERIES["unretire_flow"]
 PRUNE_RUNS: Final = QUERIES["prune_runs"]
 PRUNE_WORKERS: Final = QUERIES["prune_workers"]
 LIST_WORKERS: Final = QUERIES["list_workers"]
+
+# pgflow ui (issue 16)
+UI_LIST_FLOWS: Final = QUERIES["ui_list_flows"]
+UI_FLOW_STEPS: Final = QUERIES["ui_flow_steps"]
+UI_RUN_FINGERPRINTS: Final = QUERIES["ui_run_fingerprints"]
+UI_CURRENT_ROLE: Final = QUERIES["ui_current_role"]

@@ -22,7 +22,7 @@ from typing import Any, Final, NoReturn
 import psycopg
 
 from pgflow import __version__
-from pgflow.cli import definitions, operate, runs
+from pgflow.cli import definitions, operate, runs, ui
 from pgflow.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     definitions.register(subparsers)
     runs.register(subparsers)
     operate.register(subparsers)
+    ui.register(subparsers)
     return parser
 
 
