@@ -1,0 +1,202 @@
+"""The playground in a real headless Chromium (Debian's chromium + chromedriver,
+installed by scripts/bootstrap.sh), driven by Selenium with the driver path
+given explicitly (no Selenium Manager download).  One browser for the module."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import LiveServer
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+from ui_flows import Steps
+
+from pgflow.examples.analyze_website import AnalyzeWebsite
+from pgflow.examples.fanout import SquareSum, WordCount
+from pgflow.run.client import Client
+from pgflow.tools.testing import WorkerProcess
+from pgflow.ui import UiOptions
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "build" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait(driver: WebDriver, condition: object, timeout: float = 20.0) -> object:
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+        lambda d: condition(d)  # type: ignore[operator]
+    )
+
+
+def nodes(driver: WebDriver) -> dict[str, str]:
+    return {
+        node.get_attribute("data-step") or "": node.get_attribute("data-status") or ""
+        for node in driver.find_elements(By.CSS_SELECTOR, "#dag g.node")
+    }
+
+
+def edges(driver: WebDriver) -> set[tuple[str, str]]:
+    return {
+        (edge.get_attribute("data-from") or "", edge.get_attribute("data-to") or "")
+        for edge in driver.find_elements(By.CSS_SELECTOR, "#dag path.edge")
+    }
+
+
+def record_text(driver: WebDriver, step: str) -> list[str] | None:
+    """The input and output texts of a step's record (read in one go: the
+    live section may be swapped in between two element lookups)."""
+    texts = driver.execute_script(
+        "const r = document.querySelector('.record[data-step=\"' + arguments[0] + '\"]');"
+        "return r ? [r.querySelector('.step-input').textContent,"
+        " r.querySelector('.step-output').textContent] : null;",
+        step,
+    )
+    return texts if isinstance(texts, list) else None
+
+
+def server(url: str, **options: object) -> LiveServer:
+    options.setdefault("flows", (Steps,))
+    return LiveServer(UiOptions(conninfo=url, **options))  # type: ignore[arg-type]
+
+
+def test_demo_flow_dags_render_one_node_per_step_with_the_right_edges(
+    browser: WebDriver, ui_database: str
+) -> None:
+    # what the code declares: one node per step, one edge per dependency
+    expected = {
+        flow.slug: (
+            {step.slug for step in flow.steps},
+            {(dep, step.slug) for step in flow.steps for dep in step.deps},
+        )
+        for flow in (AnalyzeWebsite, WordCount, SquareSum)
+    }
+    with server(ui_database) as live:
+        for slug, (steps, links) in expected.items():
+            browser.get(f"{live.url}/flows/{slug}")
+            wait(browser, lambda d: len(nodes(d)) > 0)
+            assert len(nodes(browser)) == len(steps), slug
+            assert set(nodes(browser)) == steps, slug
+            assert edges(browser) == links, slug
+
+
+def test_run_page_colours_nodes_live_as_a_worker_completes_steps(
+    browser: WebDriver, ui_database: str
+) -> None:
+    with Client(ui_database) as pgflow:
+        run = pgflow.start("word_count_v1", {"text": "one two\n\nthree four five\n\nsix"})
+    with server(ui_database) as live:
+        browser.get(f"{live.url}/runs/{run.run_id}")
+        wait(browser, lambda d: nodes(d).get("split") == "started")
+        assert nodes(browser)["total"] == "created"
+        browser.execute_script("window.pgflowNotReloaded = true;")
+        with WorkerProcess(["pgflow.examples.fanout:WordCount"], ui_database):
+            wait(browser, lambda d: nodes(d).get("total") == "completed", timeout=60)
+        assert browser.execute_script("return window.pgflowNotReloaded === true;")
+        assert set(nodes(browser).values()) == {"completed"}
+        assert browser.find_element(By.ID, "run-status").text == "completed"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "ui-run-page.png"))
+    assert (ARTIFACTS / "ui-run-page.png").stat().st_size > 0
+
+
+def test_start_from_the_form_then_cancel_then_retry(browser: WebDriver, ui_database: str) -> None:
+    with server(ui_database) as live:
+        browser.get(f"{live.url}/flows/ui_slow_v1")
+        box = browser.find_element(By.ID, "input")
+        box.clear()
+        box.send_keys('{"n": 7}')
+        browser.find_element(By.ID, "start").click()
+        wait(browser, lambda d: "/runs/" in d.current_url)
+        assert browser.find_element(By.ID, "run-status").text == "started"
+        browser.find_element(By.ID, "cancel").click()
+        wait(browser, lambda d: d.find_element(By.ID, "run-status").text == "cancelled")
+        browser.find_element(By.ID, "retry").click()
+        wait(browser, lambda d: d.find_element(By.ID, "run-status").text == "started")
+
+
+def test_start_form_shows_json_errors_inline(browser: WebDriver, ui_database: str) -> None:
+    with server(ui_database) as live:
+        browser.get(f"{live.url}/flows/ui_slow_v1")
+        box = browser.find_element(By.ID, "input")
+        box.clear()
+        box.send_keys('{"n": ')
+        browser.find_element(By.ID, "start").click()
+        wait(browser, lambda d: d.find_elements(By.ID, "start-error"))
+        assert "not JSON" in browser.find_element(By.ID, "start-error").text
+
+
+def test_read_only_hides_actions_and_the_endpoints_refuse(
+    browser: WebDriver, ui_database: str
+) -> None:
+    with Client(ui_database) as pgflow:
+        run = pgflow.start("ui_slow_v1", {"n": 1})
+    with server(ui_database, read_only=True) as live:
+        browser.get(f"{live.url}/runs/{run.run_id}")
+        assert browser.find_elements(By.ID, "read-only")
+        assert not browser.find_elements(By.ID, "actions")
+        assert not browser.find_elements(By.TAG_NAME, "button")
+        status = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            f"fetch('/runs/{run.run_id}/cancel', {{method: 'POST'}}).then(r => done(r.status));"
+        )
+        assert status == 403
+        browser.get(f"{live.url}/flows/ui_slow_v1")
+        assert not browser.find_elements(By.ID, "start-form")
+
+
+def test_stepping_through_a_three_step_flow_shows_each_input_and_output(
+    browser: WebDriver, ui_database: str
+) -> None:
+    with Client(ui_database) as pgflow:
+        run = pgflow.start("ui_steps_v1", {"n": 5})
+    with server(ui_database) as live:
+        browser.get(f"{live.url}/runs/{run.run_id}")
+        expected = [
+            ("double", '"n"', "10"),
+            ("add_one", '"double"', "11"),
+            ("describe", '"add_one"', '"result 11"'),
+        ]
+        for count, (step, shown_input, output) in enumerate(expected, start=1):
+            browser.find_element(By.ID, "step").click()
+            wait(browser, lambda d, c=count: len(d.find_elements(By.CSS_SELECTOR, ".record")) == c)
+            shown = wait(browser, lambda d, name=step: record_text(d, name))
+            assert isinstance(shown, list)
+            assert shown_input in shown[0]
+            assert output in shown[1]
+            assert nodes(browser)[step] == "completed"
+        assert browser.find_element(By.ID, "run-status").text == "completed"
+        assert not browser.find_elements(By.ID, "step")
+
+
+def test_screenshot_artifact_directory_is_inside_the_build_tree() -> None:
+    assert ARTIFACTS.parts[-2:] == ("build", "artifacts")
+    assert os.path.isabs(ARTIFACTS)
+    time.sleep(0)
