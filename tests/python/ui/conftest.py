@@ -4,11 +4,11 @@ free port for the browser)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
-import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +19,17 @@ from starlette.testclient import TestClient
 
 from pgflow.define.deploy import deploy_flow
 from pgflow.define.dsl import Flow
+from pgflow.define.loader import load_flow
 from pgflow.examples.analyze_website import AnalyzeWebsite
 from pgflow.examples.fanout import SquareSum, WordCount
 from pgflow.ui import UiOptions, create_app
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from ui_flows import Slow, Steps  # noqa: E402
-
 BASE = "http://127.0.0.1:8765"
-ORIGIN = {"Origin": BASE}
-FLOW_REF_STEPS = str(Path(__file__).parent / "ui_flows.py") + ":Steps"
-FLOWS: tuple[Flow[Any], ...] = (AnalyzeWebsite, WordCount, SquareSum, Steps, Slow)
+"""The TestClient's base URL: a loopback host the app accepts."""
+UI_FLOWS = Path(__file__).resolve().with_name("ui_flows.py")
+STEPS = load_flow(f"{UI_FLOWS}:Steps")
+SLOW = load_flow(f"{UI_FLOWS}:Slow")
+FLOWS: tuple[Flow[Any], ...] = (AnalyzeWebsite, WordCount, SquareSum, STEPS, SLOW)
 
 
 @pytest.fixture
@@ -41,15 +40,34 @@ def ui_database(database_url: str) -> str:
     return database_url
 
 
-def make_client(url: str, **options: Any) -> TestClient:
-    options.setdefault("flows", (Steps,))
+def _make_client(url: str, **options: Any) -> TestClient:
+    options.setdefault("flows", (STEPS,))
     return TestClient(create_app(UiOptions(conninfo=url, **options)), base_url=BASE)
 
 
 @pytest.fixture
+def make_client() -> Callable[..., TestClient]:
+    """``make_client(url, **UiOptions fields)``: a TestClient (use it in ``with``)."""
+    return _make_client
+
+
+@pytest.fixture
 def client(ui_database: str) -> Iterator[TestClient]:
-    with make_client(ui_database) as test_client:
+    with _make_client(ui_database) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def live_server() -> Callable[..., contextlib.AbstractContextManager[str]]:
+    """``with live_server(url, **UiOptions fields) as base_url``: uvicorn on a free port."""
+
+    @contextlib.contextmanager
+    def serve(url: str, **options: Any) -> Iterator[str]:
+        options.setdefault("flows", (STEPS,))
+        with LiveServer(UiOptions(conninfo=url, **options)) as server:
+            yield server.url
+
+    return serve
 
 
 class LiveServer:

@@ -4,26 +4,25 @@ given explicitly (no Selenium Manager download).  One browser for the module."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import LiveServer
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-from ui_flows import Steps
 
 from pgflow.examples.analyze_website import AnalyzeWebsite
 from pgflow.examples.fanout import SquareSum, WordCount
 from pgflow.run.client import Client
 from pgflow.tools.testing import WorkerProcess
-from pgflow.ui import UiOptions
+
+Serve = Callable[..., contextlib.AbstractContextManager[str]]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -82,13 +81,8 @@ def record_text(driver: WebDriver, step: str) -> list[str] | None:
     return texts if isinstance(texts, list) else None
 
 
-def server(url: str, **options: object) -> LiveServer:
-    options.setdefault("flows", (Steps,))
-    return LiveServer(UiOptions(conninfo=url, **options))  # type: ignore[arg-type]
-
-
 def test_demo_flow_dags_render_one_node_per_step_with_the_right_edges(
-    browser: WebDriver, ui_database: str
+    browser: WebDriver, ui_database: str, live_server: Serve
 ) -> None:
     # what the code declares: one node per step, one edge per dependency
     expected = {
@@ -98,9 +92,9 @@ def test_demo_flow_dags_render_one_node_per_step_with_the_right_edges(
         )
         for flow in (AnalyzeWebsite, WordCount, SquareSum)
     }
-    with server(ui_database) as live:
+    with live_server(ui_database) as base:
         for slug, (steps, links) in expected.items():
-            browser.get(f"{live.url}/flows/{slug}")
+            browser.get(f"{base}/flows/{slug}")
             wait(browser, lambda d: len(nodes(d)) > 0)
             assert len(nodes(browser)) == len(steps), slug
             assert set(nodes(browser)) == steps, slug
@@ -108,12 +102,12 @@ def test_demo_flow_dags_render_one_node_per_step_with_the_right_edges(
 
 
 def test_run_page_colours_nodes_live_as_a_worker_completes_steps(
-    browser: WebDriver, ui_database: str
+    browser: WebDriver, ui_database: str, live_server: Serve
 ) -> None:
     with Client(ui_database) as pgflow:
         run = pgflow.start("word_count_v1", {"text": "one two\n\nthree four five\n\nsix"})
-    with server(ui_database) as live:
-        browser.get(f"{live.url}/runs/{run.run_id}")
+    with live_server(ui_database) as base:
+        browser.get(f"{base}/runs/{run.run_id}")
         wait(browser, lambda d: nodes(d).get("split") == "started")
         assert nodes(browser)["total"] == "created"
         browser.execute_script("window.pgflowNotReloaded = true;")
@@ -127,9 +121,11 @@ def test_run_page_colours_nodes_live_as_a_worker_completes_steps(
     assert (ARTIFACTS / "ui-run-page.png").stat().st_size > 0
 
 
-def test_start_from_the_form_then_cancel_then_retry(browser: WebDriver, ui_database: str) -> None:
-    with server(ui_database) as live:
-        browser.get(f"{live.url}/flows/ui_slow_v1")
+def test_start_from_the_form_then_cancel_then_retry(
+    browser: WebDriver, ui_database: str, live_server: Serve
+) -> None:
+    with live_server(ui_database) as base:
+        browser.get(f"{base}/flows/ui_slow_v1")
         box = browser.find_element(By.ID, "input")
         box.clear()
         box.send_keys('{"n": 7}')
@@ -142,9 +138,11 @@ def test_start_from_the_form_then_cancel_then_retry(browser: WebDriver, ui_datab
         wait(browser, lambda d: d.find_element(By.ID, "run-status").text == "started")
 
 
-def test_start_form_shows_json_errors_inline(browser: WebDriver, ui_database: str) -> None:
-    with server(ui_database) as live:
-        browser.get(f"{live.url}/flows/ui_slow_v1")
+def test_start_form_shows_json_errors_inline(
+    browser: WebDriver, ui_database: str, live_server: Serve
+) -> None:
+    with live_server(ui_database) as base:
+        browser.get(f"{base}/flows/ui_slow_v1")
         box = browser.find_element(By.ID, "input")
         box.clear()
         box.send_keys('{"n": ')
@@ -154,12 +152,12 @@ def test_start_form_shows_json_errors_inline(browser: WebDriver, ui_database: st
 
 
 def test_read_only_hides_actions_and_the_endpoints_refuse(
-    browser: WebDriver, ui_database: str
+    browser: WebDriver, ui_database: str, live_server: Serve
 ) -> None:
     with Client(ui_database) as pgflow:
         run = pgflow.start("ui_slow_v1", {"n": 1})
-    with server(ui_database, read_only=True) as live:
-        browser.get(f"{live.url}/runs/{run.run_id}")
+    with live_server(ui_database, read_only=True) as base:
+        browser.get(f"{base}/runs/{run.run_id}")
         assert browser.find_elements(By.ID, "read-only")
         assert not browser.find_elements(By.ID, "actions")
         assert not browser.find_elements(By.TAG_NAME, "button")
@@ -168,17 +166,17 @@ def test_read_only_hides_actions_and_the_endpoints_refuse(
             f"fetch('/runs/{run.run_id}/cancel', {{method: 'POST'}}).then(r => done(r.status));"
         )
         assert status == 403
-        browser.get(f"{live.url}/flows/ui_slow_v1")
+        browser.get(f"{base}/flows/ui_slow_v1")
         assert not browser.find_elements(By.ID, "start-form")
 
 
 def test_stepping_through_a_three_step_flow_shows_each_input_and_output(
-    browser: WebDriver, ui_database: str
+    browser: WebDriver, ui_database: str, live_server: Serve
 ) -> None:
     with Client(ui_database) as pgflow:
         run = pgflow.start("ui_steps_v1", {"n": 5})
-    with server(ui_database) as live:
-        browser.get(f"{live.url}/runs/{run.run_id}")
+    with live_server(ui_database) as base:
+        browser.get(f"{base}/runs/{run.run_id}")
         expected = [
             ("double", '"n"', "10"),
             ("add_one", '"double"', "11"),
@@ -199,4 +197,3 @@ def test_stepping_through_a_three_step_flow_shows_each_input_and_output(
 def test_screenshot_artifact_directory_is_inside_the_build_tree() -> None:
     assert ARTIFACTS.parts[-2:] == ("build", "artifacts")
     assert os.path.isabs(ARTIFACTS)
-    time.sleep(0)
