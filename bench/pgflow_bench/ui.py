@@ -23,11 +23,11 @@ import time
 import uuid
 
 import httpx2
-import uvicorn
 from starlette.testclient import TestClient
 
 from pgflow import queries
 from pgflow.ui import UiOptions, create_app
+from pgflow.ui.server import UiServer
 from pgflow_bench.common import QUICK, Context, connect, deploy, drain, percentile
 from pgflow_bench.flows import BenchMap, chain
 
@@ -83,15 +83,7 @@ def run(ctx: Context) -> None:
 
 
 def _latency(ctx: Context, url: str) -> None:
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(UiOptions(conninfo=url)),
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-        )
-    )
+    server = UiServer(UiOptions(conninfo=url), port=0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -99,7 +91,7 @@ def _latency(ctx: Context, url: str) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("ui: uvicorn did not start")
         time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    port = server.port
     base = f"http://127.0.0.1:{port}"
     rounds = 2 if ctx.sizes == QUICK else 5
     samples: list[float] = []

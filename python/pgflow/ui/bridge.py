@@ -108,6 +108,11 @@ class Bridge:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    def end_streams(self) -> None:
+        """Tell every event stream to end (the server is shutting down)."""
+        self.closed.set()
+        self.publish(Change(everything=True))
+
     def publish(self, change: Change) -> None:
         self.broadcasts += 1
         for subscriber in list(self._subscribers):

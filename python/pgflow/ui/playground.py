@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             for worker in workers:
                 worker.stop()
+                worker.close()
     return 0
 
 

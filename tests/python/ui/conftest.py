@@ -5,7 +5,6 @@ free port for the browser)."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +13,6 @@ from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
 from pgflow.define.deploy import deploy_flow
@@ -23,13 +21,15 @@ from pgflow.define.loader import load_flow
 from pgflow.examples.analyze_website import AnalyzeWebsite
 from pgflow.examples.fanout import SquareSum, WordCount
 from pgflow.ui import UiOptions, create_app
+from pgflow.ui.server import UiServer
 
 BASE = "http://127.0.0.1:8765"
 """The TestClient's base URL: a loopback host the app accepts."""
 UI_FLOWS = Path(__file__).resolve().with_name("ui_flows.py")
 STEPS = load_flow(f"{UI_FLOWS}:Steps")
 SLOW = load_flow(f"{UI_FLOWS}:Slow")
-FLOWS: tuple[Flow[Any], ...] = (AnalyzeWebsite, WordCount, SquareSum, STEPS, SLOW)
+FLAKY = load_flow(f"{UI_FLOWS}:Flaky")
+FLOWS: tuple[Flow[Any], ...] = (AnalyzeWebsite, WordCount, SquareSum, STEPS, SLOW, FLAKY)
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def ui_database(database_url: str) -> str:
 
 
 def _make_client(url: str, **options: Any) -> TestClient:
-    options.setdefault("flows", (STEPS,))
+    options.setdefault("flows", (STEPS, SLOW, FLAKY))
     return TestClient(create_app(UiOptions(conninfo=url, **options)), base_url=BASE)
 
 
@@ -71,25 +71,15 @@ def live_server() -> Callable[..., contextlib.AbstractContextManager[str]]:
 
 
 class LiveServer:
-    """The app under uvicorn on a free loopback port, in a thread."""
+    """The app under uvicorn (pgflow ui's own server class) on a free loopback port."""
 
     def __init__(self, options: UiOptions) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        config = uvicorn.Config(
-            create_app(options),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-        )
-        self.server = uvicorn.Server(config)
+        self.server = UiServer(options, port=0)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.server.port}"
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
@@ -103,3 +93,4 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+        assert not self.thread.is_alive(), "the server did not stop"

@@ -121,6 +121,19 @@ def test_run_page_colours_nodes_live_as_a_worker_completes_steps(
     assert (ARTIFACTS / "ui-run-page.png").stat().st_size > 0
 
 
+def test_runs_list_shows_a_new_run_without_reload(
+    browser: WebDriver, ui_database: str, live_server: Serve
+) -> None:
+    with live_server(ui_database) as base:
+        browser.get(f"{base}/runs?flow=ui_slow_v1")
+        browser.execute_script("window.pgflowNotReloaded = true;")
+        with Client(ui_database) as pgflow:
+            run = pgflow.start("ui_slow_v1", {"n": 2})
+        row = f'tr[data-run="{run.run_id}"]'
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row))
+        assert browser.execute_script("return window.pgflowNotReloaded === true;")
+
+
 def test_start_from_the_form_then_cancel_then_retry(
     browser: WebDriver, ui_database: str, live_server: Serve
 ) -> None:

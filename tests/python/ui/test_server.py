@@ -145,9 +145,12 @@ def test_stepping_runs_one_task_per_click_and_shows_input_and_output(
     assert client.post(f"/runs/{run_id}/step", headers=ORIGIN).status_code == 409
 
 
-def test_a_flow_not_given_as_flow_ref_cannot_be_stepped(client: TestClient) -> None:
-    run_id = _start(client, "ui_slow_v1", '{"n": 1}')
-    response = client.post(f"/runs/{run_id}/step", headers=ORIGIN)
+def test_a_flow_not_given_as_flow_ref_cannot_be_stepped(
+    ui_database: str, make_client: Callable[..., TestClient]
+) -> None:
+    with make_client(ui_database, flows=()) as client:
+        run_id = _start(client, "ui_slow_v1", '{"n": 1}')
+        response = client.post(f"/runs/{run_id}/step", headers=ORIGIN)
     assert response.status_code == 409
     assert "FLOW_REF" in response.text
 
@@ -243,3 +246,40 @@ def test_static_assets_and_dagre_licence_are_served(client: TestClient) -> None:
         "MIT" in client.get("/static/vendor/dagre-LICENSE").text
         or client.get("/static/vendor/dagre-LICENSE").status_code == 200
     )
+
+
+def test_a_delayed_step_says_when_it_is_due(client: TestClient) -> None:
+    run_id = _start(client, "ui_slow_v1", '{"n": 1}')
+    step = client.post(f"/runs/{run_id}/step", headers=ORIGIN, follow_redirects=False)
+    assert step.status_code == 303
+    html = client.get(f"/runs/{run_id}/live").json()["html"]
+    assert "delayed (3600s after ready): 1 task(s) due at" in html
+
+
+def test_a_failed_attempt_shows_its_error_traceback_and_retry_due_time(
+    client: TestClient,
+) -> None:
+    run_id = _start(client, "ui_flaky_v1", '{"n": 3}')
+    step = client.post(f"/runs/{run_id}/step", headers=ORIGIN, follow_redirects=False)
+    assert step.status_code == 303
+    page = client.get(f"/runs/{run_id}").text
+    assert "RuntimeError: boom 3" in page
+    assert "Traceback (most recent call last)" in page
+    assert "attempt 1 of 3 failed" in page
+    assert "retry due at" in page
+
+
+def test_secret_values_show_as_a_badge_and_never_their_content(client: TestClient) -> None:
+    sealed = {"$pgflow": "sealed", "ciphertext": "c2VjcmV0LWNpcGhlcg"}
+    run_id = _start(client, "ui_slow_v1", json.dumps({"n": 1, "card": sealed}))
+    page = client.get(f"/runs/{run_id}").text
+    assert 'class="badge secret"' in page
+    assert "c2VjcmV0LWNpcGhlcg" not in page
+
+
+def test_large_values_start_collapsed(client: TestClient) -> None:
+    big = {"n": 1, "rows": [{"id": i, "text": "x" * 20} for i in range(300)]}
+    run_id = _start(client, "ui_slow_v1", json.dumps(big))
+    page = client.get(f"/runs/{run_id}").text
+    assert '<details class="j"><summary>[<span class="j-sum"> 300 items' in page
+    assert "100 more not shown" in page

@@ -54,3 +54,13 @@ def first(input: StepInput[Numbers]) -> int:
 @Slow.step("second", depends_on=["first"], delay_seconds=3600)
 def second(input: AfterFirst) -> int:
     return input["first"]
+
+
+# fails every time, with a long backoff: the page shows the error, the
+# traceback and when the retry is due
+Flaky = Flow[Numbers]("ui_flaky_v1", max_attempts=3, base_delay=600)
+
+
+@Flaky.step("boom")
+def boom(input: StepInput[Numbers]) -> int:
+    raise RuntimeError(f"boom {input['run']['n']}")

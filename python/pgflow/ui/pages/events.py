@@ -47,6 +47,8 @@ async def events(request: Request) -> Response:
                 except TimeoutError:
                     yield ": keepalive\n\n"
                     continue
+                if bridge.closed.is_set():
+                    break
                 if change.concerns(run_id, flow_slug):
                     yield f"event: change\ndata: {change.to_json()}\n\n"
         finally:
