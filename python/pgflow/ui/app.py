@@ -23,6 +23,7 @@ import jinja2
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -226,6 +227,8 @@ def create_app(options: UiOptions) -> Starlette:
             yield
         finally:
             await bridge.stop()
+            with contextlib.suppress(Exception):
+                await run_in_threadpool(context.stepper.close)
             pool.close(timeout=5.0)
 
     static = StaticFiles(packages=[("pgflow.ui", "static")])

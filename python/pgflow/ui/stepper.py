@@ -33,7 +33,7 @@ from pgflow import queries
 from pgflow.define.dsl import Flow, StepDefinition
 from pgflow.run.rows import ClaimedTask, row_cursor
 from pgflow.run.worker.executor import HandlerExecutor, Outcome
-from pgflow.run.worker.heartbeat import ServedFlow, register_worker, serve_steps
+from pgflow.run.worker.heartbeat import ServedFlow, register_worker, serve_steps, stop_worker
 from pgflow.run.worker.options import WorkerOptions
 from pgflow.run.worker.reporter import Reporter
 
@@ -73,6 +73,13 @@ class Stepper:
         self._lock = threading.Lock()
         self._options = WorkerOptions()
         self.records: dict[UUID, list[StepRecord]] = {}
+
+    def close(self) -> None:
+        """``stop_worker`` if this process ever stepped (so it is not listed as silent)."""
+        with self._lock:
+            if self._registered:
+                stop_worker(self._pool, self.worker_id, deadline=time.monotonic() + 5.0)
+                self._registered = False
 
     def can_step(self, flow_slug: str) -> bool:
         return flow_slug in self._flows

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -50,7 +51,11 @@ def browser() -> Iterator[WebDriver]:
 
 
 def wait(driver: WebDriver, condition: object, timeout: float = 20.0) -> object:
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+    # a live refresh or a form's redirect may replace an element between its
+    # lookup and its use: look again on the next poll
+    return WebDriverWait(
+        driver, timeout, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
+    ).until(
         lambda d: condition(d)  # type: ignore[operator]
     )
 
