@@ -43,7 +43,7 @@ PLAIN_SQL   := $(PKG_SQL_DIR)/pgflow_plain.sql
 
 # --- phony targets --------------------------------------------------------------
 .PHONY: help build install test test-sql test-python lint lint-sql lint-python \
-        lint-plpgsql fmt demo bench dist clean distclean bootstrap bootstrap-system
+        lint-plpgsql fmt demo playground bench dist clean distclean bootstrap bootstrap-system
 
 help:
 	@echo "make build        generate $(EXT_SQL) and $(PKG_SQL_DIR)/ (plain install script)"
@@ -54,6 +54,7 @@ help:
 	@echo "make lint         sqlfluff, ruff, mypy, plpgsql_check (make -k lint: report all)"
 	@echo "make fmt          ruff format + ruff --fix + sqlfluff fix"
 	@echo "make demo         python -m pgflow.demo in a throwaway cluster"
+	@echo "make playground   the demo's flows and runs, then \`pgflow ui\` on http://127.0.0.1:8765/"
 	@echo "make bench        python -m pgflow_bench (bench/) \$$(BENCH_ARGS) in a throwaway cluster"
 	@echo "make dist         wheel into build/dist/"
 	@echo "make clean        remove generated files and caches (distclean: also .venv)"
@@ -141,6 +142,11 @@ fmt: bootstrap
 # --- run things -------------------------------------------------------------------
 demo: bootstrap build
 	scripts/with-postgres.sh $(PY) -m pgflow.demo $(DEMO_ARGS)
+
+# The same throwaway database as the demo, the example flows running, and the
+# playground serving them until Ctrl-C (PLAYGROUND_ARGS: --port N, --host H).
+playground: bootstrap build
+	scripts/with-postgres.sh $(PY) -m pgflow.ui.playground $(PLAYGROUND_ARGS)
 
 bench: build
 	PGFLOW_EXTRAS=dev,bench bash scripts/bootstrap.sh

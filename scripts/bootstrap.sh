@@ -39,6 +39,9 @@ packages=(
   libtap-parser-sourcehandler-pgtap-perl     # pg_prove
   "postgresql-$PG_MAJOR-plpgsql-check"       # make lint checks every PL/pgSQL body
 )
+# The playground's browser tests (tests/python/ui) drive Debian's headless
+# Chromium through its chromedriver: no browser download at test time.
+$system_only || packages+=(chromium chromium-driver)
 # The venv needs the venv/ensurepip modules; Debian's own python3 splits them out.
 if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then packages+=(python3-venv); fi
 

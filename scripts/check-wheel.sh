@@ -18,6 +18,7 @@
 #      pgflow install-files    copies the files from the wheel into the sharedir
 #      pgflow install          creates the extension
 #      python -m pgflow.demo   runs every example flow
+#      pgflow ui               (with the ui extra) serves its pages and vendored assets
 # Prints "check-wheel: N passed, 0 failed" at the end; exits non-zero on failure.
 set -euo pipefail
 
@@ -71,6 +72,14 @@ grep -q -- "--$version.sql " <<<"$(grep -- '--.*--' <<<"$pip_sql")" \
 [[ "$pip_sql" == "$(sql_of "$work"/build/*.whl)" ]] \
   || fail "pip wheel and python -m build packed different SQL"
 ok "both wheels carry the same pgflow/sql/: $(wc -l <<<"$pip_sql") files"
+# `pgflow ui` serves its page from the wheel alone: templates, script, the
+# vendored layout library and its licence (no CDN, no Node at install time).
+ui_members="$("$work/tools/bin/python" -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$work"/pip/*.whl)"
+for member in templates/run.html templates/flow.html static/dag.js static/live.js static/app.css \
+  static/vendor/dagre.min.js static/vendor/dagre-LICENSE static/vendor/README.md; do
+  grep -qx "pgflow/ui/$member" <<<"$ui_members" || fail "the wheel has no pgflow/ui/$member"
+done
+ok "the wheel carries pgflow ui's templates and static assets (dagre vendored, with its licence)"
 if unzip -l "$work"/pip/*.whl 2>/dev/null | grep -q 'pgflow_bench\|pgflow/bench'; then
   fail "the wheel contains the benchmark harness"
 fi
@@ -91,6 +100,12 @@ unset PYTHONPATH
 where="$("$work/venv/bin/python" -c 'import pgflow; print(pgflow.__file__)')"
 [[ "$where" == "$work/venv/"* ]] || fail "pgflow imported from $where"
 ok "installed into a fresh venv ($where)"
+# without the ui extra, `pgflow ui` says what to install (and the rest works)
+if out="$("$work/venv/bin/pgflow" ui --database-url postgresql:///nowhere 2>&1)"; then
+  fail "pgflow ui ran without the ui extra"
+fi
+grep -q "pip install 'pgflow-py\[ui\]'" <<<"$out" || fail "pgflow ui without the extra: $out"
+ok "pgflow ui without the ui extra names it"
 
 # A server installation without pgflow's files: a relocated copy (PostgreSQL
 # finds its share directory relative to its binaries).
@@ -127,6 +142,26 @@ PGBIN="$work/pg$PGBIN" PGFLOW_SKIP_INSTALL=1 "$ROOT/scripts/with-postgres.sh" ba
     || { tail -n 40 "$PGFLOW_CHECK_DIR/demo.log"; exit 1; }
   grep "all .* runs ended as expected" "$PGFLOW_CHECK_DIR/demo.log"
   echo "check-wheel: ok   python -m pgflow.demo"
+  "$venv/python" -m pip install -q "$(ls "$PGFLOW_CHECK_DIR"/pip/*.whl)[ui]"
+  "$venv/pgflow" ui --database-url "$(url ext_db)" --port 18765 --read-only \
+    >"$PGFLOW_CHECK_DIR/ui.log" 2>&1 &
+  ui_pid=$!
+  "$venv/python" - <<PY || { kill "$ui_pid"; cat "$PGFLOW_CHECK_DIR/ui.log"; exit 1; }
+import time, urllib.request
+deadline = time.monotonic() + 30
+while True:
+    try:
+        flows = urllib.request.urlopen("http://127.0.0.1:18765/flows").read().decode()
+        dagre = urllib.request.urlopen("http://127.0.0.1:18765/static/vendor/dagre.min.js").read()
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.2)
+assert "Flows" in flows and len(dagre) > 10000, (flows[:200], len(dagre))
+PY
+  kill "$ui_pid"; wait "$ui_pid" || true
+  echo "check-wheel: ok   pgflow ui serves its pages and assets from the wheel (ui extra)"
 ' || fail "against the server without pgflow files"
-passed=$((passed + 4))
+passed=$((passed + 5))
 say "$passed passed, 0 failed"

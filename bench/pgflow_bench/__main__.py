@@ -31,6 +31,7 @@ SCENARIOS = {
     "defs": "definitions",
     "growth": "growth",
     "peers": "peers",
+    "ui": "ui",
 }
 
 HEAVY = frozenset({"fanout", "growth", "peers"})

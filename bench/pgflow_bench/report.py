@@ -132,6 +132,11 @@ class Results:
         )
         at_most("wake-up to run completed, p50", "wakeup.completed_p50_ms", 10, "ms")
         at_most("wake-up to run completed, p99", "wakeup.completed_p99_ms", 50, "ms")
+        at_most(
+            "ui: run page, 1,000-element map (median)", "ui.run_page_1000_map_median_ms", 1000, "ms"
+        )
+        at_most("ui: flow page, 200 steps (median)", "ui.flow_page_200_steps_median_ms", 1000, "ms")
+        at_most("ui: completion to open page, p95", "ui.completion_to_page_p95_ms", 500, "ms")
         ratio(
             "table growth: SQL path with old tasks vs empty",
             "growth.single.c1.tasks_per_s",

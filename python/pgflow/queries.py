@@ -57,6 +57,10 @@ __all__ = [
     "START_FLOW",
     "STEP_LIMITS",
     "STOP_WORKER",
+    "UI_CURRENT_ROLE",
+    "UI_FLOW_STEPS",
+    "UI_LIST_FLOWS",
+    "UI_RUN_FINGERPRINTS",
     "UNLISTEN_ALL",
     "UNRETIRE_FLOW",
     "VERIFY_FLOW",
@@ -145,3 +149,9 @@ PRUNE_WORKERS: Final = QUERIES["prune_workers"]
 LIST_WORKERS: Final = QUERIES["list_workers"]
 STEP_LIMITS: Final = QUERIES["step_limits"]
 SET_STEP_LIMITS: Final = QUERIES["set_step_limits"]
+
+# pgflow ui (issue 16)
+UI_LIST_FLOWS: Final = QUERIES["ui_list_flows"]
+UI_FLOW_STEPS: Final = QUERIES["ui_flow_steps"]
+UI_RUN_FINGERPRINTS: Final = QUERIES["ui_run_fingerprints"]
+UI_CURRENT_ROLE: Final = QUERIES["ui_current_role"]

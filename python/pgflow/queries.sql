@@ -342,3 +342,50 @@ select step_slug, concurrency, concurrency_key, rate_limit, rate_period, updated
          concurrency_key => %(concurrency_key)s::text[],
          rate_limit => %(rate_limit)s::integer,
          rate_period => %(rate_period)s::integer)
+-- ---------------------------------------------------------------------------
+-- pgflow ui (issue 16): the playground's reads. Actions reuse start_flow,
+-- cancel_run, retry_run and the worker's claim/complete queries above.
+
+-- name: ui_list_flows
+-- Every deployed flow with its step count, shape hash and run counts.
+select f.flow_slug, f.max_attempts, f.base_delay, f.timeout, f.created_at,
+       f.retired_at,
+       (select count(*) from pgflow.steps as s
+         where s.flow_slug = f.flow_slug) as step_count,
+       pgflow.flow_shape_hash(f.flow_slug) as shape_hash,
+       (select count(*) from pgflow.runs as r
+         where r.flow_slug = f.flow_slug and r.status = 'started') as runs_in_flight
+  from pgflow.flows as f
+ order by f.flow_slug
+
+-- name: ui_flow_steps
+-- A flow's steps in registration order, with their deps and effective options
+-- (null rows: no such flow).
+select s.step_slug, s.step_index, s.step_type, s.max_attempts, s.base_delay,
+       s.timeout, s.delay_seconds, s.run_if, s.run_unless, s.when_unmet,
+       s.when_exhausted, s.execution_timeout, s.options,
+       array(select d.dep_slug from pgflow.deps as d
+              where d.flow_slug = s.flow_slug and d.step_slug = s.step_slug
+              order by d.dep_slug) as deps
+  from pgflow.steps as s
+ where s.flow_slug = %(flow_slug)s
+   and s.step_index >= 0
+ order by s.step_index
+
+-- name: ui_run_fingerprints
+-- A cheap summary per run that changes whenever any of its tasks or steps
+-- moves: the live pages' fallback when no notification says so.
+select r.run_id,
+       concat_ws(':', r.status, r.remaining_steps, r.retry_count,
+                 (select concat_ws(':', count(*), sum(t.attempts_count),
+                                   count(*) filter (where t.status = 'completed'),
+                                   count(*) filter (where t.status = 'started'),
+                                   count(*) filter (where t.status in ('failed', 'cancelled')))
+                    from pgflow.step_tasks as t
+                   where t.run_id = r.run_id)) as fingerprint
+  from pgflow.runs as r
+ where r.run_id = any(%(run_ids)s::uuid[])
+
+-- name: ui_current_role
+-- Who the playground runs as, for the header and privilege messages.
+select current_user::text as role_name, current_database()::text as database_name

@@ -22,7 +22,7 @@ from typing import Any, Final, NoReturn
 import psycopg
 
 from pgflow import __version__
-from pgflow.cli import definitions, limits, operate, runs
+from pgflow.cli import definitions, limits, operate, runs, ui
 from pgflow.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.register(subparsers)
     operate.register(subparsers)
     limits.register(subparsers)
+    ui.register(subparsers)
     return parser
 
 

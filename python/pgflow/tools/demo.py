@@ -305,6 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _out(f"\n{unexpected} run(s) did not end as expected ({took})")
         return 1
     _out(f"\nall {len(RUNS)} runs ended as expected; cleaned up ({took} in all)")
+    _out("to watch runs live in a browser, step through a flow or retry one: make playground")
     return 0
 
 

@@ -28,4 +28,4 @@ def test_a_wheel_from_a_clean_tree_installs_and_runs_outside_the_repository() ->
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    assert "check-wheel: 9 passed, 0 failed" in result.stdout, output[-6000:]
+    assert "check-wheel: 12 passed, 0 failed" in result.stdout, output[-6000:]

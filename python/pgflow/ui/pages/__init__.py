@@ -1,0 +1,1 @@
+"""The playground's routes, one module per page (flows, runs, actions, events)."""
