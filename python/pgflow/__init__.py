@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pgflow.define.compiler import compile_flow, compile_shape, migration_filename
 from pgflow.define.deploy import DeployResult, FlowComparison, compare_flow, deploy_flow
-from pgflow.define.dsl import Flow, Handler, StepDefinition, StepInput
+from pgflow.define.dsl import Flow, Handler, HandlerStep, Step, StepDefinition, StepOptions
 from pgflow.define.install import install
 from pgflow.define.loader import load_flow
 from pgflow.define.shape import FlowShape, StepShape, diff_shapes, flow_shape, shape_hash
@@ -129,6 +129,7 @@ __all__ = [
     "FlowRetiredError",
     "FlowShape",
     "Handler",
+    "HandlerStep",
     "InvalidInputError",
     "InvalidOptionError",
     "InvalidSlugError",
@@ -147,9 +148,10 @@ __all__ = [
     "RunSummary",
     "SelfDependencyError",
     "ShapeMismatchError",
+    "Step",
     "StepDefinition",
-    "StepInput",
     "StepNotFoundError",
+    "StepOptions",
     "StepShape",
     "StepState",
     "StepStatus",

@@ -24,7 +24,8 @@ def test_the_literal_types_list_the_same_values_as_the_constants() -> None:
 
 
 def test_the_dsl_and_the_shape_default_to_the_vocabulary() -> None:
-    flow = Flow("defaults").add_step("only")
+    flow = Flow("defaults")
+    flow.add_step("only")
     shape = flow.shape()
     assert {name: getattr(shape, name) for name in vocabulary.FLOW_DEFAULTS} == dict(
         vocabulary.FLOW_DEFAULTS
