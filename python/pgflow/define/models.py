@@ -26,10 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pgflow.errors import PgflowError
+
 __all__ = ["JsonAdapter", "ModelValidationError", "involves_model", "json_adapter", "to_jsonable"]
 
 
-class ModelValidationError(ValueError):
+class ModelValidationError(PgflowError, ValueError):
     """A value did not validate against a declared pydantic type; the message says where."""
 
 
