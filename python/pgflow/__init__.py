@@ -27,6 +27,7 @@ from pgflow.define.deploy import DeployResult, FlowComparison, compare_flow, dep
 from pgflow.define.dsl import Flow, Handler, HandlerStep, Step, StepDefinition, StepOptions
 from pgflow.define.install import install
 from pgflow.define.loader import load_flow
+from pgflow.define.models import ModelValidationError
 from pgflow.define.shape import FlowShape, StepShape, diff_shapes, flow_shape, shape_hash
 from pgflow.errors import (
     AttemptNotClaimedError,
@@ -68,6 +69,9 @@ __version__ = "0.3.0"
 _LAZY: dict[str, str] = {
     "Client": "pgflow.run.client",
     "RunHandle": "pgflow.run.client",
+    "RunFailedError": "pgflow.run.client",
+    "AsyncClient": "pgflow.run.async_client",
+    "AsyncRunHandle": "pgflow.run.async_client",
     "WaitTimeoutError": "pgflow.run.client",
     "Worker": "pgflow.run.worker",
     "WorkerOptions": "pgflow.run.worker",
@@ -90,7 +94,8 @@ _LAZY: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
-    from pgflow.run.client import Client, RunHandle, WaitTimeoutError
+    from pgflow.run.async_client import AsyncClient, AsyncRunHandle
+    from pgflow.run.client import Client, RunFailedError, RunHandle, WaitTimeoutError
     from pgflow.run.rows import (
         AttemptOutcome,
         FlowInfo,
@@ -110,6 +115,8 @@ if TYPE_CHECKING:
 # --- end of runs section -------------------------------------------------------
 
 __all__ = [
+    "AsyncClient",
+    "AsyncRunHandle",
     "AttemptNotClaimedError",
     "AttemptOutcome",
     "Client",
@@ -134,12 +141,14 @@ __all__ = [
     "InvalidOptionError",
     "InvalidSlugError",
     "MapDependencyError",
+    "ModelValidationError",
     "NotAllowedError",
     "NotInstalledError",
     "PgflowError",
     "PruneResult",
     "Run",
     "RunDetails",
+    "RunFailedError",
     "RunHandle",
     "RunIdConflictError",
     "RunNotFoundError",

@@ -47,8 +47,8 @@ from uuid import UUID
 
 import psycopg
 from psycopg import pq
-from typing_extensions import TypeVar as DefaultTypeVar
 from psycopg_pool import ConnectionPool, PoolTimeout
+from typing_extensions import TypeVar as DefaultTypeVar
 
 from pgflow import queries
 from pgflow.define.dsl import Flow
