@@ -44,7 +44,17 @@ import sys
 import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Generic, TypeAlias, TypedDict, TypeVar, Unpack, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    TypeAlias,
+    TypedDict,
+    TypeVar,
+    Unpack,
+    overload,
+)
 
 from pgflow.define.handlers import Binding, bind_handler
 from pgflow.define.shape import FlowShape, StepShape
@@ -75,6 +85,9 @@ from pgflow.vocabulary import (
     StepType,
 )
 
+if TYPE_CHECKING:
+    from pgflow.run.calls import StartOptions
+
 if sys.version_info >= (3, 13):
     from typing import TypeVar as DefaultTypeVar
 else:  # TypeVar defaults (PEP 696) arrived in 3.13
@@ -85,7 +98,7 @@ __all__ = ["Flow", "Handler", "HandlerStep", "Step", "StepDefinition", "StepOpti
 Handler: TypeAlias = Callable[..., Any] | Callable[..., Awaitable[Any]]
 """A step handler: ``(run, *dependency outputs)``, or ``(element)`` for a map step."""
 
-RunT = DefaultTypeVar("RunT", default=Any)
+RunT = DefaultTypeVar("RunT", default=Any, contravariant=True)
 """The type of a flow's run input; ``Flow("x")`` without a parameter means ``Any``."""
 
 OutT = DefaultTypeVar("OutT", default=Any)
@@ -313,6 +326,15 @@ class Flow(Generic[RunT, OutT]):
     def output_type(self) -> object:
         """The run output type given as ``Flow[RunType, OutputType](...)`` (else ``Any``)."""
         return self._type_argument(1)
+
+    def start_signature(self, input: RunT, /, **options: Unpack[StartOptions]) -> OutT:
+        """For type checkers only: what ``client.start(flow, ...)`` accepts and returns.
+
+        ``Client.start`` binds its parameters from this signature (the run
+        input type and :class:`~pgflow.run.calls.StartOptions`) and its result
+        type from the return type.  Calling it raises :class:`TypeError`.
+        """
+        raise TypeError("Flow.start_signature only describes Client.start; call client.start()")
 
     def _type_argument(self, index: int) -> object:
         args = typing.get_args(getattr(self, "__orig_class__", None))

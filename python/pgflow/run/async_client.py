@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Generic, LiteralString, TypeVar, overload
+from typing import Any, Generic, LiteralString, ParamSpec, TypeVar, overload
 from uuid import UUID
 
 import psycopg
@@ -39,7 +39,14 @@ from pgflow import queries
 from pgflow.define.dsl import Flow
 from pgflow.errors import DatabaseUnavailableError, translate
 from pgflow.run import calls
-from pgflow.run.calls import DEFAULT_PRUNE_BATCH, DEFAULT_SILENT_AFTER, Call, WaitState, as_uuid
+from pgflow.run.calls import (
+    DEFAULT_PRUNE_BATCH,
+    DEFAULT_SILENT_AFTER,
+    Call,
+    Startable,
+    WaitState,
+    as_uuid,
+)
 from pgflow.run.retry import Backoff, is_transient
 from pgflow.run.rows import (
     FlowInfo,
@@ -57,7 +64,7 @@ __all__ = ["AsyncClient", "AsyncRunHandle"]
 
 log = logging.getLogger("pgflow.client")
 
-RunT = TypeVar("RunT")
+P = ParamSpec("P")
 OutT = DefaultTypeVar("OutT", default=Any)
 RowT = TypeVar("RowT")
 
@@ -229,12 +236,7 @@ class AsyncClient:
 
     @overload
     async def start(
-        self,
-        flow: Flow[RunT, OutT],
-        input: RunT,
-        *,
-        run_id: UUID | str | None = None,
-        conn: psycopg.AsyncConnection[Any] | None = None,
+        self, flow: Startable[P, OutT], /, *args: P.args, **kwargs: P.kwargs
     ) -> AsyncRunHandle[OutT]: ...
 
     @overload
@@ -247,16 +249,18 @@ class AsyncClient:
         conn: psycopg.AsyncConnection[Any] | None = None,
     ) -> AsyncRunHandle[Any]: ...
 
-    async def start(
+    async def start(  # type: ignore[misc]  # signature 1 is (flow, input, /, **StartOptions)
         self,
         flow: Flow[Any, Any] | str,
         input: object = None,
         *,
         run_id: UUID | str | None = None,
-        conn: psycopg.AsyncConnection[Any] | None = None,
+        conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any] | None = None,
     ) -> AsyncRunHandle[Any]:
         """Start a run; see :meth:`Client.start <pgflow.run.client.Client.start>` (``conn`` too)."""
         call = calls.start(flow, input, run_id)
+        if isinstance(conn, psycopg.Connection):
+            raise TypeError("AsyncClient.start takes a psycopg.AsyncConnection, not a Connection")
         if conn is not None:
             try:
                 run = await self._one(call, conn)

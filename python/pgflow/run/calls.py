@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, LiteralString, TypeVar
+from typing import Any, Generic, LiteralString, ParamSpec, Protocol, TypedDict, TypeVar
 from uuid import UUID
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from pgflow import queries
@@ -45,6 +46,8 @@ __all__ = [
     "DEFAULT_SILENT_AFTER",
     "Call",
     "RunFailedError",
+    "StartOptions",
+    "Startable",
     "WaitState",
     "WaitTimeoutError",
     "as_uuid",
@@ -52,6 +55,8 @@ __all__ = [
 ]
 
 RowT = TypeVar("RowT")
+OutT_co = TypeVar("OutT_co", covariant=True)
+P = ParamSpec("P")
 
 DEFAULT_POLL_INTERVAL = 5.0
 """Seconds between fallback status reads while waiting for a notification."""
@@ -63,6 +68,30 @@ DEFAULT_SILENT_AFTER = timedelta(seconds=60)
 """A running worker without a heartbeat for this long is listed as ``silent``."""
 
 FlowRef = Flow[Any, Any] | str
+
+
+class StartOptions(TypedDict, total=False):
+    """The keywords of ``start`` after the flow and its input, one definition for both clients.
+
+    ``Flow.start_signature`` carries them with the flow's run input type, so
+    ``client.start(flow, input, **options)`` is checked by mypy in one piece.
+    """
+
+    run_id: UUID | str | None
+    """An idempotency key: starting again with the same id returns the existing run."""
+    conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any] | None
+    """Start inside this connection's open transaction, committing nothing."""
+
+
+class Startable(Protocol[P, OutT_co]):
+    """A :class:`~pgflow.define.dsl.Flow` as ``start`` sees it: its input, options and output.
+
+    ``P`` is bound from the flow alone (``(input: RunT, /, **StartOptions)``)
+    and the call's arguments are then checked against it; inferring the run
+    type from the flow *and* a literal input at once is what mypy cannot do.
+    """
+
+    def start_signature(self, *args: P.args, **kwargs: P.kwargs) -> OutT_co: ...
 
 
 class WaitTimeoutError(PgflowError, TimeoutError):

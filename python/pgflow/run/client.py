@@ -42,7 +42,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Generic, LiteralString, TypeVar, overload
+from typing import Any, Generic, LiteralString, ParamSpec, TypeVar, overload
 from uuid import UUID
 
 import psycopg
@@ -60,6 +60,7 @@ from pgflow.run.calls import (
     DEFAULT_SILENT_AFTER,
     Call,
     RunFailedError,
+    Startable,
     WaitState,
     WaitTimeoutError,
     as_uuid,
@@ -89,7 +90,7 @@ __all__ = [
 
 log = logging.getLogger("pgflow.client")
 
-RunT = TypeVar("RunT")
+P = ParamSpec("P")
 OutT = DefaultTypeVar("OutT", default=Any)
 """The output type of a run's flow (``Any`` for a run known by its id or slug)."""
 RowT = TypeVar("RowT")
@@ -268,12 +269,7 @@ class Client:
 
     @overload
     def start(
-        self,
-        flow: Flow[RunT, OutT],
-        input: RunT,
-        *,
-        run_id: UUID | str | None = None,
-        conn: psycopg.Connection[Any] | None = None,
+        self, flow: Startable[P, OutT], /, *args: P.args, **kwargs: P.kwargs
     ) -> RunHandle[OutT]: ...
 
     @overload
@@ -286,13 +282,13 @@ class Client:
         conn: psycopg.Connection[Any] | None = None,
     ) -> RunHandle[Any]: ...
 
-    def start(
+    def start(  # type: ignore[misc]  # signature 1 is (flow, input, /, **StartOptions)
         self,
         flow: Flow[Any, Any] | str,
         input: object = None,
         *,
         run_id: UUID | str | None = None,
-        conn: psycopg.Connection[Any] | None = None,
+        conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any] | None = None,
     ) -> RunHandle[Any]:
         """Start a run of ``flow`` (a :class:`Flow` or its slug) with ``input``.
 
@@ -306,6 +302,8 @@ class Client:
         others once the caller commits, and not at all if it rolls back).
         """
         call = calls.start(flow, input, run_id)
+        if isinstance(conn, psycopg.AsyncConnection):
+            raise TypeError("Client.start takes a psycopg.Connection; use AsyncClient for async")
         if conn is not None:
             try:
                 run = self._one(call, conn)
