@@ -98,7 +98,7 @@ __all__ = ["Flow", "Handler", "HandlerStep", "Step", "StepDefinition", "StepOpti
 Handler: TypeAlias = Callable[..., Any] | Callable[..., Awaitable[Any]]
 """A step handler: ``(run, *dependency outputs)``, or ``(element)`` for a map step."""
 
-RunT = DefaultTypeVar("RunT", default=Any, contravariant=True)
+RunT = DefaultTypeVar("RunT", default=Any)
 """The type of a flow's run input; ``Flow("x")`` without a parameter means ``Any``."""
 
 OutT = DefaultTypeVar("OutT", default=Any)

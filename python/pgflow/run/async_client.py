@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Generic, LiteralString, ParamSpec, TypeVar, overload
+from typing import Any, Generic, LiteralString, ParamSpec, TypeVar, Unpack, overload
 from uuid import UUID
 
 import psycopg
@@ -44,6 +44,7 @@ from pgflow.run.calls import (
     DEFAULT_SILENT_AFTER,
     Call,
     Startable,
+    StartOptions,
     WaitState,
     as_uuid,
 )
@@ -244,21 +245,18 @@ class AsyncClient:
         self,
         flow: str,
         input: object = None,
-        *,
-        run_id: UUID | str | None = None,
-        conn: psycopg.AsyncConnection[Any] | None = None,
+        **options: Unpack[StartOptions],
     ) -> AsyncRunHandle[Any]: ...
 
     async def start(  # type: ignore[misc]  # signature 1 is (flow, input, /, **StartOptions)
         self,
         flow: Flow[Any, Any] | str,
         input: object = None,
-        *,
-        run_id: UUID | str | None = None,
-        conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any] | None = None,
+        **options: Unpack[StartOptions],
     ) -> AsyncRunHandle[Any]:
         """Start a run; see :meth:`Client.start <pgflow.run.client.Client.start>` (``conn`` too)."""
-        call = calls.start(flow, input, run_id)
+        conn = options.get("conn")
+        call = calls.start(flow, input, options)
         if isinstance(conn, psycopg.Connection):
             raise TypeError("AsyncClient.start takes a psycopg.AsyncConnection, not a Connection")
         if conn is not None:

@@ -144,8 +144,13 @@ def encode_input(flow: FlowRef, value: object) -> str:
         raise TypeError(f"run input is not JSON-serialisable: {error}") from None
 
 
-def start(flow: FlowRef, input: object, run_id: UUID | str | None) -> Call[Run]:
-    """``pgflow.start_flow`` with the caller's trace context (see :mod:`pgflow.run.tracing`)."""
+def start(flow: FlowRef, input: object, options: StartOptions) -> Call[Run]:
+    """``pgflow.start_flow`` with the caller's trace context (see :mod:`pgflow.run.tracing`).
+
+    ``options`` are the caller's :class:`StartOptions` (``conn`` is the
+    client's business, not a parameter of the statement).
+    """
+    run_id = options.get("run_id")
     carrier = current_trace_context()
     params = {
         "flow_slug": slug_of(flow),

@@ -42,7 +42,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Generic, LiteralString, ParamSpec, TypeVar, overload
+from typing import Any, Generic, LiteralString, ParamSpec, TypeVar, Unpack, overload
 from uuid import UUID
 
 import psycopg
@@ -61,6 +61,7 @@ from pgflow.run.calls import (
     Call,
     RunFailedError,
     Startable,
+    StartOptions,
     WaitState,
     WaitTimeoutError,
     as_uuid,
@@ -277,18 +278,14 @@ class Client:
         self,
         flow: str,
         input: object = None,
-        *,
-        run_id: UUID | str | None = None,
-        conn: psycopg.Connection[Any] | None = None,
+        **options: Unpack[StartOptions],
     ) -> RunHandle[Any]: ...
 
     def start(  # type: ignore[misc]  # signature 1 is (flow, input, /, **StartOptions)
         self,
         flow: Flow[Any, Any] | str,
         input: object = None,
-        *,
-        run_id: UUID | str | None = None,
-        conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any] | None = None,
+        **options: Unpack[StartOptions],
     ) -> RunHandle[Any]:
         """Start a run of ``flow`` (a :class:`Flow` or its slug) with ``input``.
 
@@ -301,7 +298,8 @@ class Client:
         inside its open transaction, and commit nothing (the run exists for
         others once the caller commits, and not at all if it rolls back).
         """
-        call = calls.start(flow, input, run_id)
+        conn = options.get("conn")
+        call = calls.start(flow, input, options)
         if isinstance(conn, psycopg.AsyncConnection):
             raise TypeError("Client.start takes a psycopg.Connection; use AsyncClient for async")
         if conn is not None:
