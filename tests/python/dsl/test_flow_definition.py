@@ -463,6 +463,24 @@ def test_parameter_names_must_match_the_dependencies() -> None:
     assert len(flow) == 4
 
 
+def test_more_dependencies_than_typed_statically_are_checked_at_definition() -> None:
+    flow = Flow("wide")
+    parts = [flow.add_step(f"p{i}", handler) for i in range(8)]
+
+    def seven(run: Any, p0: Any, p1: Any, p2: Any, p3: Any, p4: Any, p5: Any) -> None:
+        pass
+
+    assert "must take 9 positional parameter(s): (run, p0, p1, p2, p3, p4, p5, p6, p7)" in _error(
+        lambda: flow.step(*parts)(seven)
+    )
+
+    @flow.step(*parts)
+    def gather(run: Any, *outputs: Any) -> int:
+        return len(outputs)
+
+    assert flow["gather"].deps == tuple(f"p{i}" for i in range(8))
+
+
 def test_a_dependency_that_may_be_skipped_must_be_optional() -> None:
     flow = Flow("optional")
     vip = flow.add_step("vip", handler, run_if={"run": {"vip": True}})

@@ -88,6 +88,32 @@ def test_sync_and_async_handlers_see_their_task_and_are_reported(
         current_task()
 
 
+def test_handlers_receive_the_run_input_and_dependency_outputs_as_arguments(
+    conn: psycopg.Connection[TupleRow], database_url: str
+) -> None:
+    flow = Flow[dict[str, int]]("arguments")
+
+    @flow.step()
+    def base(run: dict[str, int]) -> int:
+        return run["n"] * 10
+
+    @flow.step(base, run_if={"run": {"vip": 1}})
+    def bonus(run: dict[str, int], base: int) -> int:
+        return base + 1
+
+    @flow.step(bonus, base)  # order given here, not definition order
+    async def report(run: dict[str, int], bonus: int | None, base: int) -> dict[str, object]:
+        return {"n": run["n"], "bonus": bonus, "base": base}
+
+    deploy_flow(conn, flow)
+    with running(Worker([flow], database_url, options=fast())), Client(database_url) as client:
+        vip = client.start(flow, {"n": 2, "vip": 1}).result(timeout=20)
+        skipped = client.start(flow, {"n": 3}).result(timeout=20)
+    assert vip == {"report": {"n": 2, "bonus": 21, "base": 20}}
+    # bonus's condition is unmet: skipped, so report receives None for it
+    assert skipped == {"report": {"n": 3, "bonus": None, "base": 30}}
+
+
 def test_outputs_the_database_cannot_store_fail_the_task_with_the_reason(
     conn: psycopg.Connection[TupleRow], database_url: str
 ) -> None:
