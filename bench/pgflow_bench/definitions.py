@@ -22,7 +22,7 @@ def random_dag(slug: str, steps: int, seed: int) -> Flow[Any]:
     for i in range(steps):
         k = min(i, rng.randint(0, 3))
         deps = sorted({f"s{j}" for j in rng.sample(range(i), k)}) if k else []
-        flow.step(f"s{i}", noop, depends_on=deps)
+        flow.add_step(f"s{i}", noop, depends_on=deps)
     return flow
 
 

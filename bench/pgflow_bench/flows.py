@@ -8,29 +8,33 @@ from typing import Any
 from pgflow.define.dsl import Flow
 
 
-def noop(_input: Any) -> dict[str, Any]:
+def noop(*_args: Any) -> dict[str, Any]:
+    """Any step: takes the run input and every dependency's output, returns ``{}``."""
     return {}
 
 
-BenchSingle: Flow[Any] = Flow("bench_single").step("noop", noop)
+BenchSingle: Flow[Any] = Flow("bench_single")
 """One step, one task per run: the queue path."""
+BenchSingle.add_step("noop", noop)
 
-BenchMap: Flow[Any] = Flow("bench_map").step("each", noop, map=True)
+BenchMap: Flow[Any] = Flow("bench_map")
 """One root map step: one task per element of the run input."""
+BenchMap.add_step("each", noop, map=True)
 
 
 def chain(steps: int) -> Flow[Any]:
     flow: Flow[Any] = Flow(f"bench_chain_{steps}")
     for i in range(steps):
-        flow.step(f"s{i}", noop, depends_on=[f"s{i - 1}"] if i else [])
+        flow.add_step(f"s{i}", noop, depends_on=[f"s{i - 1}"] if i else [])
     return flow
 
 
-def sleep(input: Any) -> dict[str, Any]:
+def sleep(run: Any) -> dict[str, Any]:
     """Holds its task for ``run.seconds`` (a long handler whose lease must be kept)."""
-    time.sleep(float(input["run"]["seconds"]))
+    time.sleep(float(run["seconds"]))
     return {}
 
 
-BenchLong: Flow[Any] = Flow("bench_long", timeout=1).step("hold", sleep)
+BenchLong: Flow[Any] = Flow("bench_long", timeout=1)
+BenchLong.add_step("hold", sleep)
 """A long handler on a 1 s lease: the worker extends it about every 0.33 s."""

@@ -39,13 +39,13 @@ from pgflow.tools.scratch import scratch_database
 from pgflow.tools.testing import WorkerProcess
 
 Single = Flow("measure_single", timeout=60)
-Single.step("only", lambda _: None)
+Single.add_step("only", lambda run: None)
 
 Diamond = Flow("measure_diamond", timeout=60)
-Diamond.step("a", lambda _: 1)
-Diamond.step("b", lambda input: input["a"] + 1, depends_on=["a"])
-Diamond.step("c", lambda input: input["a"] + 2, depends_on=["a"])
-Diamond.step("d", lambda input: input["b"] + input["c"], depends_on=["b", "c"])
+Diamond.add_step("a", lambda run: 1)
+Diamond.add_step("b", lambda run, a: a + 1, depends_on=["a"])
+Diamond.add_step("c", lambda run, a: a + 2, depends_on=["a"])
+Diamond.add_step("d", lambda run, b, c: b + c, depends_on=["b", "c"])
 
 HERE = Path(__file__).resolve()
 

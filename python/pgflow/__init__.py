@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from pgflow.define.compiler import compile_flow, compile_shape, migration_filename
 from pgflow.define.deploy import DeployResult, FlowComparison, compare_flow, deploy_flow
-from pgflow.define.dsl import Flow, Handler, StepDefinition, StepInput
+from pgflow.define.dsl import Flow, Handler, HandlerStep, Step, StepDefinition, StepOptions
 from pgflow.define.install import install
 from pgflow.define.limits import StepLimits
 from pgflow.define.loader import load_flow
+from pgflow.define.models import ModelValidationError
 from pgflow.define.shape import FlowShape, StepShape, diff_shapes, flow_shape, shape_hash
 from pgflow.errors import (
     AttemptNotClaimedError,
@@ -71,6 +72,9 @@ __version__ = "0.3.0"
 _LAZY: dict[str, str] = {
     "Client": "pgflow.run.client",
     "RunHandle": "pgflow.run.client",
+    "RunFailedError": "pgflow.run.client",
+    "AsyncClient": "pgflow.run.async_client",
+    "AsyncRunHandle": "pgflow.run.async_client",
     "WaitTimeoutError": "pgflow.run.client",
     "Worker": "pgflow.run.worker",
     "WorkerOptions": "pgflow.run.worker",
@@ -93,7 +97,8 @@ _LAZY: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
-    from pgflow.run.client import Client, RunHandle, WaitTimeoutError
+    from pgflow.run.async_client import AsyncClient, AsyncRunHandle
+    from pgflow.run.client import Client, RunFailedError, RunHandle, WaitTimeoutError
     from pgflow.run.rows import (
         AttemptOutcome,
         FlowInfo,
@@ -113,6 +118,8 @@ if TYPE_CHECKING:
 # --- end of runs section -------------------------------------------------------
 
 __all__ = [
+    "AsyncClient",
+    "AsyncRunHandle",
     "AttemptNotClaimedError",
     "AttemptOutcome",
     "ClaimIsolationError",
@@ -133,17 +140,20 @@ __all__ = [
     "FlowRetiredError",
     "FlowShape",
     "Handler",
+    "HandlerStep",
     "InvalidInputError",
     "InvalidLimitError",
     "InvalidOptionError",
     "InvalidSlugError",
     "MapDependencyError",
+    "ModelValidationError",
     "NotAllowedError",
     "NotInstalledError",
     "PgflowError",
     "PruneResult",
     "Run",
     "RunDetails",
+    "RunFailedError",
     "RunHandle",
     "RunIdConflictError",
     "RunNotFoundError",
@@ -152,10 +162,11 @@ __all__ = [
     "RunSummary",
     "SelfDependencyError",
     "ShapeMismatchError",
+    "Step",
     "StepDefinition",
-    "StepInput",
     "StepLimits",
     "StepNotFoundError",
+    "StepOptions",
     "StepShape",
     "StepState",
     "StepStatus",

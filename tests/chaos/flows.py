@@ -78,26 +78,26 @@ def expected_total(n: int, k: int) -> int:
 Mix = Flow("chaos_mix", max_attempts=60, base_delay=0, timeout=3)
 
 
-@Mix.step("a")
-def a(input: dict[str, Any]) -> list[dict[str, Any]]:
+@Mix.step()
+def a(run: dict[str, Any]) -> list[dict[str, Any]]:
     token = record()
-    n, k = int(input["run"]["n"]), int(input["run"]["k"])
+    n, k = int(run["n"]), int(run["k"])
     return [{"v": n * 100 + i, "token": token} for i in range(k)]
 
 
-@Mix.step("fan", depends_on=["a"], map=True)
+@Mix.map(a)
 def fan(item: dict[str, Any]) -> dict[str, Any]:
     return {"v": int(item["v"]) * 2, "token": record()}
 
 
-@Mix.step("b", depends_on=["a"])
-def b(input: dict[str, Any]) -> dict[str, Any]:
-    return {"sum": sum(int(e["v"]) for e in input["a"]), "token": record()}
+@Mix.step(a)
+def b(run: dict[str, Any], a: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"sum": sum(int(e["v"]) for e in a), "token": record()}
 
 
-@Mix.step("join", depends_on=["fan", "b"])
-def join(input: dict[str, Any]) -> dict[str, Any]:
-    total = sum(int(e["v"]) for e in input["fan"]) + int(input["b"]["sum"])
+@Mix.step(fan, b)
+def join(run: dict[str, Any], fan: list[dict[str, Any]], b: dict[str, Any]) -> dict[str, Any]:
+    total = sum(int(e["v"]) for e in fan) + int(b["sum"])
     return {"total": total, "token": record()}
 
 
@@ -105,6 +105,6 @@ Poison = Flow("chaos_poison", max_attempts=2, base_delay=0, timeout=5)
 """A one-step flow for the poison-payload attack: the handler only measures its input."""
 
 
-@Poison.step("echo")
-def echo(input: dict[str, Any]) -> dict[str, Any]:
-    return {"keys": sorted(input["run"]) if isinstance(input["run"], dict) else None}
+@Poison.step()
+def echo(run: object) -> dict[str, Any]:
+    return {"keys": sorted(run) if isinstance(run, dict) else None}

@@ -24,7 +24,9 @@ MESSAGE = "pgflow is not installed in this database: run `pgflow install`"
 
 
 def flow() -> Flow[Any]:
-    return Flow("not_installed").add_step("only", lambda _: None)
+    flow: Flow[Any] = Flow("not_installed")
+    flow.add_step("only", lambda _: None)
+    return flow
 
 
 def raised(conn: psycopg.Connection[TupleRow], query: str) -> psycopg.Error:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
 from typing import get_args
 
 import psycopg
 from psycopg.rows import TupleRow
 
-from pgflow import Flow, StepShape, vocabulary
+from pgflow import Flow, StepDefinition, StepShape, vocabulary
 from pgflow.define.slugs import is_valid_slug
 
 
@@ -24,7 +24,8 @@ def test_the_literal_types_list_the_same_values_as_the_constants() -> None:
 
 
 def test_the_dsl_and_the_shape_default_to_the_vocabulary() -> None:
-    flow = Flow("defaults").add_step("only")
+    flow = Flow("defaults")
+    flow.add_step("only")
     shape = flow.shape()
     assert {name: getattr(shape, name) for name in vocabulary.FLOW_DEFAULTS} == dict(
         vocabulary.FLOW_DEFAULTS
@@ -34,9 +35,10 @@ def test_the_dsl_and_the_shape_default_to_the_vocabulary() -> None:
         vocabulary.STEP_DEFAULTS
     )
     assert StepShape("only") == step
-    signature = inspect.signature(Flow.step)
+    # an option not given takes the StepDefinition field's default
+    defaults = {field.name: field.default for field in dataclasses.fields(StepDefinition)}
     for name in ("delay_seconds", "when_unmet", "when_exhausted"):
-        assert signature.parameters[name].default == vocabulary.STEP_DEFAULTS[name]
+        assert defaults[name] == vocabulary.STEP_DEFAULTS[name]
 
 
 def test_the_slug_rule_is_the_vocabulary_s() -> None:

@@ -1,23 +1,39 @@
 """The flow DSL: a flow is a slug, flow-wide options and steps added in order.
 
-Steps are added one at a time, and each may only depend on steps added
-before it.  That makes definition order a topological order (no cycle can be
-written), and lets every mistake (unknown dependency, duplicate, reserved or
-malformed slug, a map step with two dependencies) be reported on the line
-that makes it, with the flow and step named.
+Dependencies are the handles earlier decorators returned, and a handler takes
+the run input and each dependency's output as parameters, in that order, so
+mypy checks every edge::
 
-Two spellings add a step::
+    flow = Flow[SiteInput]("analyze_website_v2", timeout=30)
 
-    flow = Flow[Order]("orders_v1")
+    @flow.step()
+    def website(run: SiteInput) -> Page: ...
 
-    @flow.step("validate")                    # decorator: returns the function as is
-    def validate(input: ValidateInput) -> Valid: ...
+    @flow.step(website)
+    def sentiment(run: SiteInput, website: Page) -> Sentiment: ...
 
-    flow.step("notify", notify, depends_on=["validate"])   # call: returns the flow
+    @flow.step(sentiment, summary, slug="saveToDb")
+    def save(run: SiteInput, sentiment: Sentiment, summary: Summary) -> Record: ...
 
-The DSL only describes; the database decides ordering, retries and
-completion.  Validation here mirrors the database's so errors come early, but
-the database checks everything again.
+    @flow.map(split)                      # one task per element of split's output
+    def count(paragraph: str) -> int: ...
+
+The slug defaults to the function's name.  Each decorator returns a
+:class:`~pgflow.define.steps.HandlerStep`, still callable as the function
+(``sentiment(run, page)``).  :meth:`Flow.add_step` adds a step by slug, with
+or without a handler (a step served by a worker in another language, or a
+flow built by a program); its handler is called the same way.
+
+Steps may only depend on steps added before them.  That makes definition
+order a topological order (no cycle can be written), and lets every mistake
+(unknown dependency, duplicate, reserved or malformed slug, a map step with
+two dependencies, a handler whose parameters do not match its dependencies)
+be reported on the line that makes it, with the flow and step named.
+
+The task input on the wire does not depend on the spelling: it is
+``{"run": <run input>, "<dep>": <dep output>, ...}`` and the worker spreads it
+into the handler's arguments (:mod:`pgflow.define.handlers`).  The DSL only
+describes; the database decides ordering, retries and completion.
 """
 
 from __future__ import annotations
@@ -25,13 +41,37 @@ from __future__ import annotations
 import difflib
 import inspect
 import sys
+import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Generic, Self, TypeAlias, TypedDict, TypeVar, overload
+from dataclasses import dataclass, field
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    TypeAlias,
+    TypedDict,
+    TypeVar,
+    Unpack,
+    overload,
+)
 
+from pgflow.define.handlers import Binding, bind_handler
 from pgflow.define.limits import StepLimits, step_limits
 from pgflow.define.shape import FlowShape, StepShape
+from pgflow.define.signatures import (
+    Decorate0,
+    Decorate1,
+    Decorate2,
+    Decorate3,
+    Decorate4,
+    Decorate5,
+    Decorate6,
+    DecorateMany,
+    DecorateMap,
+)
 from pgflow.define.slugs import validate_flow_slug, validate_step_slug
+from pgflow.define.steps import HandlerStep, Step
 from pgflow.errors import DefinitionError
 from pgflow.jsonb import JsonObject, to_json_value
 from pgflow.vocabulary import (
@@ -46,39 +86,72 @@ from pgflow.vocabulary import (
     StepType,
 )
 
+if TYPE_CHECKING:
+    from pgflow.run.calls import StartOptions
+
 if sys.version_info >= (3, 13):
     from typing import TypeVar as DefaultTypeVar
 else:  # TypeVar defaults (PEP 696) arrived in 3.13
     from typing_extensions import TypeVar as DefaultTypeVar
 
-__all__ = ["Flow", "Handler", "StepDefinition", "StepInput"]
+__all__ = ["Flow", "Handler", "HandlerStep", "Step", "StepDefinition", "StepOptions"]
 
-Handler: TypeAlias = Callable[[Any], Any] | Callable[[Any], Awaitable[Any]]
-"""A step handler: takes the task input, returns a JSON-serialisable output (or an awaitable)."""
+Handler: TypeAlias = Callable[..., Any] | Callable[..., Awaitable[Any]]
+"""A step handler: ``(run, *dependency outputs)``, or ``(element)`` for a map step."""
 
 RunT = DefaultTypeVar("RunT", default=Any)
 """The type of a flow's run input; ``Flow("x")`` without a parameter means ``Any``."""
 
-_RunInput = TypeVar("_RunInput")
-_H = TypeVar("_H", bound=Callable[[Any], Any])
+OutT = DefaultTypeVar("OutT", default=Any)
+"""The type of a flow's run output (an object of its leaf steps' outputs); ``Any`` if not given."""
+
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
+E = TypeVar("E")
+F = TypeVar("F")
+ElemT = TypeVar("ElemT")
 
 INT4_MAX: Final = 2**31 - 1
 """Options are ``int`` columns in the database."""
 
 
-class StepInput(TypedDict, Generic[_RunInput]):
-    """Base for typing a step's input: ``{"run": <run input>, "<dep>": <dep output>, ...}``.
+class StepOptions(TypedDict, total=False):
+    """Per-step options: the keywords of :meth:`Flow.step`, :meth:`Flow.map`, :meth:`Flow.add_step`.
 
-    Subclass it per step and add one key per dependency::
-
-        class SummaryInput(StepInput[SiteInput]):
-            website: Page
-
-    A dependency that was skipped is absent from the input; declare such keys
-    with ``NotRequired[...]``.
+    The one list of step options: adding one is a key here, a check in
+    ``_OPTION_CHECKS`` and a field of :class:`StepDefinition` (and of
+    :class:`~pgflow.define.shape.StepShape` when it is part of the shape).
     """
 
-    run: _RunInput
+    max_attempts: int | None
+    """Attempts before the step fails (>= 1); None inherits the flow's."""
+    base_delay: int | None
+    """Seconds before the first retry, doubled per attempt (>= 0); None inherits."""
+    timeout: int | None
+    """Lease seconds, renewed while the handler runs (a heartbeat timeout); None inherits."""
+    delay_seconds: int
+    """Seconds the step's tasks wait after it becomes ready (default 0)."""
+    run_if: Mapping[str, object] | None
+    """A JSON object the step input must contain (jsonb ``@>``), else the step is unmet."""
+    run_unless: Mapping[str, object] | None
+    """A JSON object the step input must not contain, else the step is unmet."""
+    when_unmet: Policy
+    """If unmet: ``"skip"`` (default, dependents get None), ``"skip-cascade"``, ``"fail"``."""
+    when_exhausted: Policy
+    """Exhausted: ``"fail"`` (default), ``"skip"`` (dependents get None), ``"skip-cascade"``."""
+    execution_timeout: int | None
+    """Seconds one attempt may run in all before it fails (None: no limit)."""
+    concurrency: int | None
+    """Most tasks of the step started at once, across all workers (flow control)."""
+    concurrency_key: str | Sequence[str] | None
+    """A path into the task input (``("run", "tenant_id")`` or ``"run.tenant_id"``):
+    the limits then apply per value (docs/flow-control.md)."""
+    rate_limit: int | None
+    """Most task starts per ``rate_period`` seconds (a sliding window)."""
+    rate_period: int | None
+    """The rate limit's window, in seconds."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,7 +166,7 @@ class StepDefinition:
     index: int
     """Position in definition order (0-based)."""
     deps: tuple[str, ...]
-    """Dependencies, as declared."""
+    """Dependencies, in the order the handler receives them."""
     step_type: StepType
     handler: Handler | None
     is_async: bool
@@ -110,11 +183,34 @@ class StepDefinition:
     """Seconds one attempt may run in all before it fails (None: no limit)."""
     limits: StepLimits | None = None
     """Flow control (concurrency, key, rate limit): operations, not part of the shape."""
+    binding: Binding | None = field(default=None, compare=False, repr=False)
+    """How the worker calls ``handler`` (None without a handler)."""
 
     @property
     def is_map(self) -> bool:
         """True for a map step (one task per array element)."""
         return self.step_type == "map"
+
+    @property
+    def skippable(self) -> str | None:
+        """Why this step's dependents may run without its output (None: they never do).
+
+        A step is skipped with dependents still running when a condition is
+        unmet under ``when_unmet="skip"``, or its retries run out under
+        ``when_exhausted="skip"``; ``"skip-cascade"`` skips the dependents too.
+        """
+        if (self.run_if is not None or self.run_unless is not None) and self.when_unmet == "skip":
+            which = "run_if" if self.run_if is not None else "run_unless"
+            return f"step {self.slug!r} has {which} and when_unmet='skip'"
+        if self.when_exhausted == "skip":
+            return f"step {self.slug!r} has when_exhausted='skip'"
+        return None
+
+    def arguments(self, task_input: object) -> tuple[object, ...]:
+        """The handler's arguments for one task input (see :mod:`pgflow.define.handlers`)."""
+        if self.binding is None:
+            return (task_input,)
+        return self.binding.arguments_for(task_input)
 
     def shape(self) -> StepShape:
         """This step's part of the flow shape (handler excluded)."""
@@ -143,16 +239,60 @@ def _is_async(handler: object) -> bool:
     return inspect.iscoroutinefunction(getattr(handler, "__call__", None))  # noqa: B004
 
 
-class Flow(Generic[RunT]):
+class _Decorator:
+    """``flow.step(...)`` and ``flow.map(...)`` return at run time (typed in :mod:`.signatures`)."""
+
+    __slots__ = ("_deps", "_flow", "_is_map", "_options", "_slug")
+
+    def __init__(
+        self,
+        flow: Flow[Any, Any],
+        deps: tuple[str, ...],
+        slug: str | None,
+        is_map: bool,
+        options: dict[str, Any],
+    ) -> None:
+        self._flow = flow
+        self._deps = deps
+        self._slug = slug
+        self._is_map = is_map
+        self._options = options
+
+    def __call__(self, handler: Any, /) -> Any:
+        slug = self._slug
+        if slug is None:
+            slug = getattr(handler, "__name__", None)
+            if not isinstance(slug, str) or not slug.isidentifier():
+                raise DefinitionError(
+                    f"flow {self._flow.slug!r}: cannot take a step slug from {handler!r}; "
+                    "pass slug='...'"
+                )
+        definition = self._flow._add(slug, handler, self._deps, self._is_map, self._options)
+        return HandlerStep(self._flow, definition.slug, handler)
+
+
+class Flow(Generic[RunT, OutT]):
     """A flow definition: a slug, flow-wide options and steps in definition order.
 
-    ``RunT`` is the type of the run input (``Flow[OrderInput]("orders")``); it
-    types the ``run`` key of step inputs and lets a client check ``start()``
-    arguments.  Flow options: ``max_attempts`` (>= 1), ``base_delay`` seconds
-    (>= 0, doubled per retry) and ``timeout`` seconds (>= 1, the task lease).
+    ``RunT`` is the type of the run input (``Flow[OrderInput]("orders")``):
+    every handler's first parameter, and what :meth:`Client.start
+    <pgflow.run.client.Client.start>` accepts.  ``OutT``, optional, is the
+    type of the run output (``Flow[OrderInput, OrderOutput]``): an object of
+    the leaf steps' outputs, declared by you (mypy cannot derive it), which
+    ``RunHandle.result()`` returns.  Flow options: ``max_attempts`` (>= 1),
+    ``base_delay`` seconds (>= 0, doubled per retry) and ``timeout`` seconds
+    (>= 1, the task lease).
     """
 
-    __slots__ = ("_base_delay", "_by_slug", "_max_attempts", "_slug", "_steps", "_timeout")
+    __slots__ = (
+        "__orig_class__",
+        "_base_delay",
+        "_by_slug",
+        "_max_attempts",
+        "_slug",
+        "_steps",
+        "_timeout",
+    )
 
     def __init__(
         self,
@@ -188,6 +328,29 @@ class Flow(Generic[RunT]):
     @property
     def timeout(self) -> int:
         return self._timeout
+
+    @property
+    def run_type(self) -> object:
+        """The run input type given as ``Flow[RunType](...)`` (``Any`` when none was)."""
+        return self._type_argument(0)
+
+    @property
+    def output_type(self) -> object:
+        """The run output type given as ``Flow[RunType, OutputType](...)`` (else ``Any``)."""
+        return self._type_argument(1)
+
+    def start_signature(self, input: RunT, /, **options: Unpack[StartOptions]) -> OutT:
+        """For type checkers only: what ``client.start(flow, ...)`` accepts and returns.
+
+        ``Client.start`` binds its parameters from this signature (the run
+        input type and :class:`~pgflow.run.calls.StartOptions`) and its result
+        type from the return type.  Calling it raises :class:`TypeError`.
+        """
+        raise TypeError("Flow.start_signature only describes Client.start; call client.start()")
+
+    def _type_argument(self, index: int) -> object:
+        args = typing.get_args(getattr(self, "__orig_class__", None))
+        return args[index] if len(args) > index else Any
 
     @property
     def steps(self) -> tuple[StepDefinition, ...]:
@@ -230,258 +393,261 @@ class Flow(Generic[RunT]):
 
     @overload
     def step(
-        self,
-        slug: str,
-        handler: None = None,
-        *,
-        depends_on: str | Sequence[str] = (),
-        map: bool = False,
-        max_attempts: int | None = None,
-        base_delay: int | None = None,
-        timeout: int | None = None,
-        delay_seconds: int = DEFAULT_DELAY_SECONDS,
-        run_if: Mapping[str, object] | None = None,
-        run_unless: Mapping[str, object] | None = None,
-        when_unmet: Policy = DEFAULT_WHEN_UNMET,
-        when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
-        execution_timeout: int | None = None,
-        concurrency: int | None = None,
-        concurrency_key: str | Sequence[str] | None = None,
-        rate_limit: int | None = None,
-        rate_period: int | None = None,
-    ) -> Callable[[_H], _H]: ...
-
+        self, *, slug: str | None = None, **options: Unpack[StepOptions]
+    ) -> Decorate0[RunT]: ...
+    @overload
+    def step(
+        self, a: Step[RunT, A], /, *, slug: str | None = None, **options: Unpack[StepOptions]
+    ) -> Decorate1[RunT, A]: ...
     @overload
     def step(
         self,
-        slug: str,
-        handler: Handler,
+        a: Step[RunT, A],
+        b: Step[RunT, B],
+        /,
         *,
-        depends_on: str | Sequence[str] = (),
-        map: bool = False,
-        max_attempts: int | None = None,
-        base_delay: int | None = None,
-        timeout: int | None = None,
-        delay_seconds: int = DEFAULT_DELAY_SECONDS,
-        run_if: Mapping[str, object] | None = None,
-        run_unless: Mapping[str, object] | None = None,
-        when_unmet: Policy = DEFAULT_WHEN_UNMET,
-        when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
-        execution_timeout: int | None = None,
-        concurrency: int | None = None,
-        concurrency_key: str | Sequence[str] | None = None,
-        rate_limit: int | None = None,
-        rate_period: int | None = None,
-    ) -> Self: ...
-
+        slug: str | None = None,
+        **options: Unpack[StepOptions],
+    ) -> Decorate2[RunT, A, B]: ...
+    @overload
     def step(
         self,
-        slug: str,
-        handler: Handler | None = None,
+        a: Step[RunT, A],
+        b: Step[RunT, B],
+        c: Step[RunT, C],
+        /,
         *,
-        depends_on: str | Sequence[str] = (),
-        map: bool = False,
-        max_attempts: int | None = None,
-        base_delay: int | None = None,
-        timeout: int | None = None,
-        delay_seconds: int = DEFAULT_DELAY_SECONDS,
-        run_if: Mapping[str, object] | None = None,
-        run_unless: Mapping[str, object] | None = None,
-        when_unmet: Policy = DEFAULT_WHEN_UNMET,
-        when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
-        execution_timeout: int | None = None,
-        concurrency: int | None = None,
-        concurrency_key: str | Sequence[str] | None = None,
-        rate_limit: int | None = None,
-        rate_period: int | None = None,
-    ) -> Self | Callable[[_H], _H]:
-        """Add a step: with ``handler`` returns the flow (chaining); without, a decorator.
+        slug: str | None = None,
+        **options: Unpack[StepOptions],
+    ) -> Decorate3[RunT, A, B, C]: ...
+    @overload
+    def step(
+        self,
+        a: Step[RunT, A],
+        b: Step[RunT, B],
+        c: Step[RunT, C],
+        d: Step[RunT, D],
+        /,
+        *,
+        slug: str | None = None,
+        **options: Unpack[StepOptions],
+    ) -> Decorate4[RunT, A, B, C, D]: ...
+    @overload
+    def step(
+        self,
+        a: Step[RunT, A],
+        b: Step[RunT, B],
+        c: Step[RunT, C],
+        d: Step[RunT, D],
+        e: Step[RunT, E],
+        /,
+        *,
+        slug: str | None = None,
+        **options: Unpack[StepOptions],
+    ) -> Decorate5[RunT, A, B, C, D, E]: ...
+    @overload
+    def step(
+        self,
+        a: Step[RunT, A],
+        b: Step[RunT, B],
+        c: Step[RunT, C],
+        d: Step[RunT, D],
+        e: Step[RunT, E],
+        f: Step[RunT, F],
+        /,
+        *,
+        slug: str | None = None,
+        **options: Unpack[StepOptions],
+    ) -> Decorate6[RunT, A, B, C, D, E, F]: ...
+    @overload
+    def step(
+        self,
+        a: Step[RunT, A],
+        b: Step[RunT, B],
+        c: Step[RunT, C],
+        d: Step[RunT, D],
+        e: Step[RunT, E],
+        f: Step[RunT, F],
+        g: Step[RunT, Any],
+        /,
+        *more: Step[RunT, Any],
+        slug: str | None = None,
+        **options: Unpack[StepOptions],
+    ) -> DecorateMany[RunT]: ...
 
-        ``depends_on`` names steps added earlier.  ``map=True`` makes a map
-        step: one task per element of its single dependency's output (or of
-        the run input for a root map step); the handler receives the element.
+    def step(
+        self, *deps: Step[Any, Any], slug: str | None = None, **options: Unpack[StepOptions]
+    ) -> Any:
+        """A decorator adding a step whose dependencies are ``deps``, earlier steps' handles.
+
+        The handler takes ``(run, <output of deps[0]>, <output of deps[1]>, ...)``;
+        each dependency's parameter is named after its slug.  A dependency that
+        may be skipped (:attr:`StepDefinition.skippable`) is passed as None, so
+        its parameter must accept None.  ``slug`` defaults to the function's
+        name.  Options (:class:`StepOptions`): ``max_attempts``, ``base_delay``
+        and ``timeout`` left ``None`` inherit the flow's; ``timeout`` is a
+        heartbeat timeout (a running worker extends its lease), and
+        ``execution_timeout`` bounds one attempt's total run time;
+        ``delay_seconds`` delays the step's tasks after it becomes ready;
         ``run_if``/``run_unless`` are JSON objects matched by containment
-        against the step input; ``when_unmet`` says what an unmet condition
+        against the step input, ``when_unmet`` says what an unmet condition
         does and ``when_exhausted`` what exhausted retries do (``"fail"``,
-        ``"skip"`` or ``"skip-cascade"``).  ``delay_seconds`` delays the
-        step's tasks after it becomes ready.  ``max_attempts``, ``base_delay``
-        and ``timeout`` left ``None`` inherit the flow's.  ``timeout`` is a
-        heartbeat timeout: a running worker extends its lease, so it bounds how
-        long a dead worker keeps a task, not how long a handler may run.
-        ``execution_timeout`` (seconds, default: no limit) bounds one attempt's
-        total run time; an attempt that overruns fails and retries.
-        Flow control, enforced across all workers: ``concurrency`` (most tasks
-        of the step started at once), ``concurrency_key`` (a path into the
-        task input, ``("run", "tenant_id")`` or ``"run.tenant_id"``: the limits
-        apply per value), ``rate_limit`` starts per ``rate_period`` seconds
-        (see docs/flow-control.md).  They are not part of the flow's shape.
+        ``"skip"`` or ``"skip-cascade"``).
+
+        mypy checks the handler against up to six dependencies; with more,
+        only the definition-time checks apply.
         """
-        options: dict[str, Any] = {
-            "depends_on": depends_on,
-            "map": map,
-            "max_attempts": max_attempts,
-            "base_delay": base_delay,
-            "timeout": timeout,
-            "delay_seconds": delay_seconds,
-            "run_if": run_if,
-            "run_unless": run_unless,
-            "when_unmet": when_unmet,
-            "when_exhausted": when_exhausted,
-            "execution_timeout": execution_timeout,
-            "concurrency": concurrency,
-            "concurrency_key": concurrency_key,
-            "rate_limit": rate_limit,
-            "rate_period": rate_period,
-        }
-        if handler is not None:
-            self._append(self._build(slug, handler, **options))
-            return self
-        # Check everything now, so a mistake points at the decorator line even
-        # if the decorated function is never reached; register on decoration.
-        self._build(slug, None, **options)
+        return self._decorator(deps, slug, is_map=False, options=dict(options))
 
-        def decorator(function: _H) -> _H:
-            self._append(self._build(slug, function, **options))
-            return function
+    @overload
+    def map(
+        self: Flow[list[ElemT], Any], *, slug: str | None = None, **options: Unpack[StepOptions]
+    ) -> DecorateMap[list[ElemT], ElemT]: ...
+    @overload
+    def map(
+        self,
+        over: Step[RunT, Sequence[ElemT]],
+        /,
+        *,
+        slug: str | None = None,
+        **options: Unpack[StepOptions],
+    ) -> DecorateMap[RunT, ElemT]: ...
 
-        return decorator
+    def map(
+        self, *over: Step[Any, Any], slug: str | None = None, **options: Unpack[StepOptions]
+    ) -> Any:
+        """A decorator adding a map step: one task per element of an array.
+
+        ``@flow.map(split)`` maps over ``split``'s output (a list); without a
+        dependency, ``@flow.map()`` maps over the run input, which must then be
+        a list (``Flow[list[Item]]``).  The handler takes one element and
+        returns one output; the step's output is the list of outputs in
+        element order (an empty array completes the step at once with ``[]``).
+        Options as for :meth:`step`.
+        """
+        if len(over) > 1:
+            raise DefinitionError(
+                f"flow {self._slug!r}: a map step maps over one array, so it takes at most "
+                f"one dependency (got {len(over)})"
+            )
+        return self._decorator(over, slug, is_map=True, options=dict(options))
 
     def add_step(
         self,
         slug: str,
         handler: Handler | None = None,
         *,
-        depends_on: str | Sequence[str] = (),
+        depends_on: str | Step[Any, Any] | Sequence[str | Step[Any, Any]] = (),
         map: bool = False,
-        max_attempts: int | None = None,
-        base_delay: int | None = None,
-        timeout: int | None = None,
-        delay_seconds: int = DEFAULT_DELAY_SECONDS,
-        run_if: Mapping[str, object] | None = None,
-        run_unless: Mapping[str, object] | None = None,
-        when_unmet: Policy = DEFAULT_WHEN_UNMET,
-        when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
-        execution_timeout: int | None = None,
-        concurrency: int | None = None,
-        concurrency_key: str | Sequence[str] | None = None,
-        rate_limit: int | None = None,
-        rate_period: int | None = None,
-    ) -> Self:
-        """Add a step, handler optional, and return the flow.
+        **options: Unpack[StepOptions],
+    ) -> Step[RunT, Any]:
+        """Add a step by slug, handler optional; returns its handle (output typed ``Any``).
 
-        For flows built programmatically or compiled without handlers (for
-        example when the worker is written in another language).  Options are
-        those of :meth:`step`.
+        For steps served by a worker in another language (no handler), and
+        flows built by a program.  A handler is called as with :meth:`step`
+        (``(run, *dependency outputs)``, or ``(element)`` with ``map=True``) and
+        checked at definition time only.  ``depends_on`` holds slugs or handles
+        of earlier steps.  Options as for :meth:`step`.
         """
-        self._append(
-            self._build(
-                slug,
-                handler,
-                depends_on=depends_on,
-                map=map,
-                max_attempts=max_attempts,
-                base_delay=base_delay,
-                timeout=timeout,
-                delay_seconds=delay_seconds,
-                run_if=run_if,
-                run_unless=run_unless,
-                when_unmet=when_unmet,
-                when_exhausted=when_exhausted,
-                execution_timeout=execution_timeout,
-                concurrency=concurrency,
-                concurrency_key=concurrency_key,
-                rate_limit=rate_limit,
-                rate_period=rate_period,
+        if isinstance(depends_on, str | Step):
+            depends_on = (depends_on,)
+        elif not isinstance(depends_on, Sequence):
+            raise DefinitionError(
+                f"flow {self._slug!r}, step {slug!r}: depends_on must be a list of step slugs, "
+                f"not {type(depends_on).__name__}"
             )
-        )
-        return self
+        deps = tuple(dep.slug if isinstance(dep, Step) else dep for dep in depends_on)
+        if not isinstance(map, bool):
+            raise DefinitionError(
+                f"flow {self._slug!r}, step {slug!r}: map must be True or False, not {map!r}"
+            )
+        definition = self._add(slug, handler, deps, map, dict(options))
+        return Step(self, definition.slug)
 
     # -- validation ---------------------------------------------------------
 
-    def _append(self, step: StepDefinition) -> None:
-        if step.slug in self._by_slug:  # a decorator applied twice, or raced
-            raise DefinitionError(f"flow {self._slug!r}: step {step.slug!r} is already defined")
-        self._steps.append(step)
-        self._by_slug[step.slug] = step
+    def _decorator(
+        self, deps: tuple[object, ...], slug: str | None, *, is_map: bool, options: dict[str, Any]
+    ) -> _Decorator:
+        where = f"flow {self._slug!r}" + (f", step {slug!r}" if slug is not None else "")
+        slugs: list[str] = []
+        for dep in deps:
+            if not isinstance(dep, Step):
+                what = "a function" if callable(dep) else repr(dep)
+                raise DefinitionError(
+                    f"{where}: dependencies are the handles earlier steps returned, not {what}"
+                    + (
+                        " (write @flow.step() with parentheses)"
+                        if callable(dep)
+                        else "; add_step(slug, depends_on=[...]) takes slugs"
+                    )
+                )
+            if dep.flow is not self:
+                raise DefinitionError(
+                    f"{where}: dependency {dep.slug!r} is a step of flow {dep.flow.slug!r}"
+                )
+            slugs.append(dep.slug)
+        # Check everything now, so a mistake points at the decorator line even
+        # if the decorated function is never reached; register on decoration.
+        self._check_deps(where, slug, tuple(slugs))
+        _check_options(where, options)
+        if slug is not None:
+            validate_step_slug(self._slug, slug)
+        return _Decorator(self, tuple(slugs), slug, is_map, options)
 
-    def _suggest(self, slug: str) -> str:
-        close = difflib.get_close_matches(slug, list(self._by_slug), n=1)
-        return f" (did you mean {close[0]!r}?)" if close else ""
-
-    def _build(
+    def _add(
         self,
         slug: str,
-        handler: Handler | None,
-        *,
-        depends_on: str | Sequence[str],
-        map: bool,
-        max_attempts: int | None,
-        base_delay: int | None,
-        timeout: int | None,
-        delay_seconds: int,
-        run_if: Mapping[str, object] | None,
-        run_unless: Mapping[str, object] | None,
-        when_unmet: Policy,
-        when_exhausted: Policy,
-        execution_timeout: int | None = None,
-        concurrency: int | None = None,
-        concurrency_key: str | Sequence[str] | None = None,
-        rate_limit: int | None = None,
-        rate_period: int | None = None,
+        handler: object,
+        deps: tuple[str, ...],
+        is_map: bool,
+        options: dict[str, Any],
     ) -> StepDefinition:
         step_slug = validate_step_slug(self._slug, slug)
         where = f"flow {self._slug!r}, step {step_slug!r}"
         if step_slug in self._by_slug:
             raise DefinitionError(f"flow {self._slug!r}: step {step_slug!r} is already defined")
-        deps = self._check_deps(where, step_slug, depends_on)
-        if not isinstance(map, bool):
-            raise DefinitionError(f"{where}: map must be True or False, not {map!r}")
-        if map and len(deps) > 1:
+        self._check_deps(where, step_slug, deps)
+        if is_map and len(deps) > 1:
             raise DefinitionError(
                 f"{where}: a map step maps over one array, so it can have at most one "
                 f"dependency (got {len(deps)}: {', '.join(deps)})"
             )
+        checked = _check_options(where, options)
+        limits = step_limits(where, **{name: checked.pop(name, None) for name in _LIMIT_OPTIONS})
+        binding = None
         if handler is not None:
-            _check_handler(where, handler)
-        return StepDefinition(
+            skippable = {dep: self._by_slug[dep].skippable for dep in deps}
+            binding = bind_handler(
+                where,
+                handler,
+                is_map=is_map,
+                deps=deps,
+                optional={dep: why for dep, why in skippable.items() if why is not None},
+            )
+        step = StepDefinition(
             flow_slug=self._slug,
             slug=step_slug,
             index=len(self._steps),
             deps=deps,
-            step_type="map" if map else "single",
-            handler=handler,
+            step_type="map" if is_map else "single",
+            handler=typing.cast(Handler | None, handler),
             is_async=handler is not None and _is_async(handler),
-            max_attempts=_optional_int(where, "max_attempts", max_attempts, minimum=1),
-            base_delay=_optional_int(where, "base_delay", base_delay, minimum=0),
-            timeout=_optional_int(where, "timeout", timeout, minimum=1),
-            delay_seconds=_int_option(where, "delay_seconds", delay_seconds, minimum=0),
-            run_if=_condition(where, "run_if", run_if),
-            run_unless=_condition(where, "run_unless", run_unless),
-            when_unmet=_policy(where, "when_unmet", when_unmet),
-            when_exhausted=_policy(where, "when_exhausted", when_exhausted),
-            execution_timeout=_optional_int(
-                where, "execution_timeout", execution_timeout, minimum=1
-            ),
-            limits=step_limits(
-                where,
-                concurrency=concurrency,
-                concurrency_key=concurrency_key,
-                rate_limit=rate_limit,
-                rate_period=rate_period,
-            ),
+            binding=binding,
+            limits=limits,
+            **checked,
         )
+        self._steps.append(step)
+        self._by_slug[step.slug] = step
+        return step
 
-    def _check_deps(
-        self, where: str, step_slug: str, depends_on: str | Sequence[str]
-    ) -> tuple[str, ...]:
-        if isinstance(depends_on, str):
-            depends_on = (depends_on,)
-        elif not isinstance(depends_on, Sequence):
-            raise DefinitionError(
-                f"{where}: depends_on must be a list of step slugs, not {type(depends_on).__name__}"
-            )
+    def _suggest(self, slug: str) -> str:
+        close = difflib.get_close_matches(slug, list(self._by_slug), n=1)
+        return f" (did you mean {close[0]!r}?)" if close else ""
+
+    def _check_deps(self, where: str, step_slug: str | None, deps: tuple[str, ...]) -> None:
         seen: set[str] = set()
-        for dep in depends_on:
+        for dep in deps:
             if not isinstance(dep, str):
                 raise DefinitionError(
                     f"{where}: dependencies are step slugs (strings), not {dep!r}"
@@ -496,23 +662,6 @@ class Flow(Generic[RunT]):
                     "a step can only depend on steps added before it"
                 )
             seen.add(dep)
-        return tuple(depends_on)
-
-
-def _check_handler(where: str, handler: object) -> None:
-    if not callable(handler):
-        raise DefinitionError(f"{where}: the handler must be callable, not {handler!r}")
-    try:
-        signature = inspect.signature(handler)
-    except (TypeError, ValueError):  # some builtins have no signature: trust them
-        return
-    try:
-        signature.bind(object())
-    except TypeError:
-        raise DefinitionError(
-            f"{where}: the handler must accept exactly one positional argument "
-            f"(the task input); its signature is {signature}"
-        ) from None
 
 
 def _int_option(where: str, name: str, value: object, *, minimum: int) -> int:
@@ -550,3 +699,40 @@ def _policy(where: str, name: str, value: object) -> Policy:
             return policy
     choices = ", ".join(repr(policy) for policy in POLICIES)
     raise DefinitionError(f"{where}: {name} must be one of {choices}, not {value!r}")
+
+
+_OPTION_CHECKS: Final[dict[str, Callable[[str, str, object], object]]] = {
+    "max_attempts": lambda where, name, value: _optional_int(where, name, value, minimum=1),
+    "base_delay": lambda where, name, value: _optional_int(where, name, value, minimum=0),
+    "timeout": lambda where, name, value: _optional_int(where, name, value, minimum=1),
+    "delay_seconds": lambda where, name, value: _int_option(where, name, value, minimum=0),
+    "run_if": _condition,
+    "run_unless": _condition,
+    "when_unmet": _policy,
+    "when_exhausted": _policy,
+    "execution_timeout": lambda where, name, value: _optional_int(where, name, value, minimum=1),
+    # flow control: checked together by pgflow.define.limits.step_limits
+    "concurrency": lambda where, name, value: value,
+    "concurrency_key": lambda where, name, value: value,
+    "rate_limit": lambda where, name, value: value,
+    "rate_period": lambda where, name, value: value,
+}
+"""One check per :class:`StepOptions` key: ``(where, name, value) -> the stored value``."""
+
+assert set(_OPTION_CHECKS) == set(StepOptions.__annotations__), "StepOptions and checks differ"
+
+_LIMIT_OPTIONS: Final = ("concurrency", "concurrency_key", "rate_limit", "rate_period")
+"""The step options that make up a :class:`~pgflow.define.limits.StepLimits`."""
+
+
+def _check_options(where: str, options: Mapping[str, object]) -> dict[str, Any]:
+    """Check every option given; return them as :class:`StepDefinition` fields."""
+    checked: dict[str, Any] = {}
+    for name, value in options.items():
+        check = _OPTION_CHECKS.get(name)
+        if check is None:
+            close = difflib.get_close_matches(name, list(_OPTION_CHECKS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise DefinitionError(f"{where}: unknown step option {name!r}{hint}")
+        checked[name] = check(where, name, value)
+    return checked

@@ -8,7 +8,8 @@ corpus, or text assembled deterministically from the URL: no network),
 ``sentiment`` scores it against word lists, ``summary`` picks the sentences
 with the most frequent content words, and ``saveToDb`` returns the record a
 real flow would insert.  Every handler is a pure function of its input, so
-runs are reproducible and the handlers can be unit-tested directly.
+runs are reproducible and the handlers can be unit-tested directly
+(``sentiment({"url": u}, page)``).
 
 Load it as ``pgflow.examples.analyze_website:AnalyzeWebsite``; start a run with
 input ``{"url": "https://example.com/pgflow"}``.
@@ -22,7 +23,7 @@ from collections import Counter
 from typing import TypedDict
 from urllib.parse import urlsplit
 
-from pgflow import Flow, StepInput
+from pgflow import Flow
 
 
 class SiteInput(TypedDict):
@@ -58,24 +59,15 @@ class Record(TypedDict):
     summary: str
 
 
-class WebsiteInput(StepInput[SiteInput]):
-    pass
+class SiteOutput(TypedDict):
+    """The run output: an object of the leaf steps' outputs (here the one leaf)."""
+
+    saveToDb: Record
 
 
-class SentimentInput(StepInput[SiteInput]):
-    website: Page
-
-
-class SummaryInput(StepInput[SiteInput]):
-    website: Page
-
-
-class SaveInput(StepInput[SiteInput]):
-    sentiment: Sentiment
-    summary: Summary
-
-
-AnalyzeWebsite = Flow[SiteInput]("analyze_website_v2", max_attempts=3, base_delay=1, timeout=30)
+AnalyzeWebsite = Flow[SiteInput, SiteOutput](
+    "analyze_website_v2", max_attempts=3, base_delay=1, timeout=30
+)
 
 CORPUS: dict[str, tuple[str, str]] = {
     "example.com/pgflow": (
@@ -191,10 +183,10 @@ def _sentences(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"(?<=[.!?])\s+", text) if part.strip()]
 
 
-@AnalyzeWebsite.step("website")
-def website(input: WebsiteInput) -> Page:
+@AnalyzeWebsite.step()
+def website(run: SiteInput) -> Page:
     """Fetch the page: from the corpus, or deterministic text derived from the URL."""
-    url = input["run"]["url"]
+    url = run["url"]
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"not an http(s) URL: {url!r}")
@@ -207,10 +199,10 @@ def website(input: WebsiteInput) -> Page:
     return {"url": url, "title": f"Page at {parts.netloc}", "text": " ".join(chosen)}
 
 
-@AnalyzeWebsite.step("sentiment", depends_on=["website"])
-def sentiment(input: SentimentInput) -> Sentiment:
+@AnalyzeWebsite.step(website)
+def sentiment(run: SiteInput, website: Page) -> Sentiment:
     """Score the text: (positive - negative) / (positive + negative)."""
-    words = _words(input["website"]["text"])
+    words = _words(website["text"])
     positive = sum(word in POSITIVE for word in words)
     negative = sum(word in NEGATIVE for word in words)
     total = positive + negative
@@ -219,11 +211,10 @@ def sentiment(input: SentimentInput) -> Sentiment:
     return {"label": label, "score": score, "positive": positive, "negative": negative}
 
 
-@AnalyzeWebsite.step("summary", depends_on=["website"])
-def summary(input: SummaryInput) -> Summary:
+@AnalyzeWebsite.step(website)
+def summary(run: SiteInput, website: Page) -> Summary:
     """Pick the two sentences richest in the page's most frequent content words."""
-    page = input["website"]
-    text = page["text"]
+    text = website["text"]
     sentences = _sentences(text)
     frequency = Counter(word for word in _words(text) if word not in STOPWORDS)
 
@@ -233,19 +224,19 @@ def summary(input: SummaryInput) -> Summary:
 
     best = sorted(range(len(sentences)), key=lambda i: (-weight(sentences[i]), i))[:2]
     return {
-        "title": page["title"],
+        "title": website["title"],
         "sentences": [sentences[i] for i in sorted(best)],
         "words": len(_words(text)),
     }
 
 
-@AnalyzeWebsite.step("saveToDb", depends_on=["sentiment", "summary"])
-def save_to_db(input: SaveInput) -> Record:
+@AnalyzeWebsite.step(sentiment, summary, slug="saveToDb")
+def save_to_db(run: SiteInput, sentiment: Sentiment, summary: Summary) -> Record:
     """Build the row a real flow would insert (kept pure: the run output is the record)."""
     return {
-        "url": input["run"]["url"],
-        "title": input["summary"]["title"],
-        "sentiment": input["sentiment"]["label"],
-        "score": input["sentiment"]["score"],
-        "summary": " ".join(input["summary"]["sentences"]),
+        "url": run["url"],
+        "title": summary["title"],
+        "sentiment": sentiment["label"],
+        "score": sentiment["score"],
+        "summary": " ".join(summary["sentences"]),
     }

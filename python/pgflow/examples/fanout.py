@@ -26,7 +26,7 @@ import re
 from collections import Counter
 from typing import TypedDict
 
-from pgflow import Flow, StepInput
+from pgflow import Flow
 
 
 class Document(TypedDict):
@@ -44,20 +44,16 @@ class Totals(TypedDict):
     longest_paragraph: int
 
 
-class TotalInput(StepInput[Document]):
-    count: list[ParagraphCount]
-
-
 WordCount = Flow[Document]("word_count_v1", timeout=30)
 
 
-@WordCount.step("split")
-def split(input: StepInput[Document]) -> list[str]:
+@WordCount.step()
+def split(run: Document) -> list[str]:
     """Paragraphs are separated by blank lines; empty ones are dropped."""
-    return [part.strip() for part in re.split(r"\n\s*\n", input["run"]["text"]) if part.strip()]
+    return [part.strip() for part in re.split(r"\n\s*\n", run["text"]) if part.strip()]
 
 
-@WordCount.step("count", depends_on=["split"], map=True)
+@WordCount.map(split)
 def count(paragraph: str) -> ParagraphCount:
     """One task per paragraph: its word count and three most common words."""
     words = re.findall(r"[a-z']+", paragraph.lower())
@@ -65,29 +61,24 @@ def count(paragraph: str) -> ParagraphCount:
     return {"words": len(words), "top": top[:3]}
 
 
-@WordCount.step("total", depends_on=["count"])
-def total(input: TotalInput) -> Totals:
+@WordCount.step(count)
+def total(run: Document, count: list[ParagraphCount]) -> Totals:
     """Fan-in: the map step's output is the list of task outputs, in paragraph order."""
-    counts = input["count"]
     return {
-        "paragraphs": len(counts),
-        "words": sum(item["words"] for item in counts),
-        "longest_paragraph": max((item["words"] for item in counts), default=0),
+        "paragraphs": len(count),
+        "words": sum(item["words"] for item in count),
+        "longest_paragraph": max((item["words"] for item in count), default=0),
     }
 
 
 SquareSum = Flow[list[int]]("square_sum_v1")
 
 
-@SquareSum.step("square", map=True)
+@SquareSum.map()
 def square(number: int) -> int:
     return number * number
 
 
-class SumInput(StepInput[list[int]]):
-    square: list[int]
-
-
-@SquareSum.step("sum", depends_on=["square"])
-def sum_squares(input: SumInput) -> int:
-    return sum(input["square"])
+@SquareSum.step(square, slug="sum")
+def sum_squares(run: list[int], square: list[int]) -> int:
+    return sum(square)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from typing import NotRequired, TypedDict
 
-from pgflow import Flow, StepInput
+from pgflow import Flow
 
 
 class Invoice(TypedDict):
@@ -41,14 +41,10 @@ class Summary(TypedDict):
     total: int
 
 
-class SummaryInput(StepInput[list[Invoice]]):
-    charge: list[Charge]
-
-
 InvoiceBatch = Flow[list[Invoice]]("invoice_batch_v1", max_attempts=2, base_delay=0, timeout=30)
 
 
-@InvoiceBatch.step("charge", map=True)
+@InvoiceBatch.map()
 def charge(invoice: Invoice) -> Charge:
     """Charges one invoice; refuses while the file it needs does not exist."""
     needs = invoice.get("needs")
@@ -59,7 +55,6 @@ def charge(invoice: Invoice) -> Charge:
     return {"invoice": invoice["invoice"], "charged": invoice["amount"]}
 
 
-@InvoiceBatch.step("summary", depends_on=["charge"])
-def summary(input: SummaryInput) -> Summary:
-    charges = input["charge"]
-    return {"invoices": len(charges), "total": sum(c["charged"] for c in charges)}
+@InvoiceBatch.step(charge)
+def summary(run: list[Invoice], charge: list[Charge]) -> Summary:
+    return {"invoices": len(charge), "total": sum(c["charged"] for c in charge)}

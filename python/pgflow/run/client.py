@@ -5,60 +5,69 @@
     from pgflow import Client
 
     with Client("postgresql://localhost/app") as client:
-        run = client.start("analyze_website_v2", {"url": "https://example.com"})
-        final = run.wait(timeout=30)          # LISTEN pgflow_runs, no polling loop
-        print(final.status, final.output)
+        run = client.start(AnalyzeWebsite, {"url": "https://example.com"})
+        record = run.result(timeout=30)       # typed by the flow; LISTEN, no polling loop
         details = run.get_run()               # steps, tasks, attempts, errors, timings
+        final = run.wait()                    # the row: status, error, output (untyped)
         if final.status == "failed":          # fix the cause, then resume in place
             client.retry(run.run_id).wait()
 
-Every call is one short autocommit statement on a pooled connection; the
-database decides everything (ordering, retries, completion).  ``wait``
-listens on ``pgflow_runs`` *before* reading the run's status, so a run that
-finishes in between is never missed, and re-reads the status every
-``poll_interval`` seconds as a fallback (e.g. after a reconnect).
+A client takes a URL (it opens a small pool), a
+:class:`psycopg_pool.ConnectionPool` (autocommit connections) or one
+:class:`psycopg.Connection`.  Every call is one short statement; on a pool or
+an autocommit connection it commits at once.  ``start(..., conn=c)`` runs
+``pgflow.start_flow`` on the caller's connection *inside the caller's open
+transaction* and commits nothing: the run and the application's own rows
+commit or roll back together (a transactional outbox).
 
-A notification is only a hint: any role that can connect may send one on
-``pgflow_runs`` with any payload, so ``wait`` never believes what it says.
-On a notification naming a run it waits for (or one it cannot read), it
-reads the runs' status from ``pgflow.runs`` and returns only once the table
-says the run is finished.
+``wait`` listens on ``pgflow_runs`` *before* reading the run's status, so a
+run that finishes in between is never missed, and re-reads the status every
+``poll_interval`` seconds as a fallback (e.g. after a reconnect).  A
+notification is only a hint (anyone may send one): the status is always read
+from ``pgflow.runs``.
 
 Reads never fail because of what a run holds: a JSON value Python's decoder
-cannot handle (nested deeper than about 1,000 levels, an integer of more than
-4,300 digits) comes back as an :class:`~pgflow.jsonb.UndecodableJson` marker
-in place of the value (see :mod:`pgflow.run.rows`).
+cannot handle comes back as an :class:`~pgflow.jsonb.UndecodableJson` marker
+(see :mod:`pgflow.run.rows`).  The queries, parameters and row handling are
+shared with :class:`~pgflow.run.async_client.AsyncClient`
+(:mod:`pgflow.run.calls`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import time
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, LiteralString, TypeVar, overload
+from typing import Any, Generic, LiteralString, ParamSpec, TypeVar, Unpack, overload
 from uuid import UUID
 
 import psycopg
-from psycopg.types.json import Jsonb
+from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout
+from typing_extensions import TypeVar as DefaultTypeVar
 
 from pgflow import queries
 from pgflow.define.dsl import Flow
-from pgflow.errors import (
-    DatabaseUnavailableError,
-    FlowNotFoundError,
-    PgflowError,
-    RunNotFoundError,
-    translate,
+from pgflow.errors import DatabaseUnavailableError, translate
+from pgflow.run import calls
+from pgflow.run.calls import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_PRUNE_BATCH,
+    DEFAULT_SILENT_AFTER,
+    Call,
+    RunFailedError,
+    Startable,
+    StartOptions,
+    WaitState,
+    WaitTimeoutError,
+    as_uuid,
 )
 from pgflow.run.retry import retry
 from pgflow.run.rows import (
-    FINISHED_RUN_STATUSES,
     FlowInfo,
     PruneResult,
     Run,
@@ -66,60 +75,47 @@ from pgflow.run.rows import (
     RunStatus,
     RunSummary,
     StepLimitsInfo,
-    StepState,
-    StepTask,
     TaskAttempt,
     WorkerInfo,
     row_cursor,
 )
-from pgflow.run.tracing import current_trace_context
 
-__all__ = ["Client", "RunHandle", "WaitTimeoutError"]
+__all__ = [
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_PRUNE_BATCH",
+    "DEFAULT_SILENT_AFTER",
+    "Client",
+    "RunFailedError",
+    "RunHandle",
+    "WaitTimeoutError",
+]
 
 log = logging.getLogger("pgflow.client")
 
-T = TypeVar("T")
-
-DEFAULT_POLL_INTERVAL = 5.0
-"""Seconds between fallback status reads while waiting for a notification."""
-
-DEFAULT_PRUNE_BATCH = 1000
-"""Runs deleted per transaction by :meth:`Client.prune`."""
-
-DEFAULT_SILENT_AFTER = timedelta(seconds=60)
-"""A running worker without a heartbeat for this long is listed as ``silent``."""
+P = ParamSpec("P")
+OutT = DefaultTypeVar("OutT", default=Any)
+"""The output type of a run's flow (``Any`` for a run known by its id or slug)."""
+RowT = TypeVar("RowT")
 
 
-class WaitTimeoutError(PgflowError, TimeoutError):
-    """A run did not finish within the timeout given to ``wait``.
+class RunHandle(Generic[OutT]):
+    """One run, as returned by :meth:`Client.start` or :meth:`Client.run`.
 
-    ``run_ids`` are the runs still unfinished.
+    ``OutT`` is the flow's output type (``Flow[In, Out]``), which
+    :meth:`result` returns; ``Any`` for a run started by slug.
     """
 
-    def __init__(self, message: str, *, run_ids: tuple[UUID, ...], timeout: float) -> None:
-        super().__init__(message)
-        self.run_ids = run_ids
-        self.timeout = timeout
+    __slots__ = ("_client", "_flow", "flow_slug", "run_id")
 
-
-def _as_uuid(run_id: UUID | str) -> UUID:
-    return run_id if isinstance(run_id, UUID) else UUID(str(run_id))
-
-
-def _encode_input(value: object) -> str:
-    try:
-        return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"run input is not JSON-serialisable: {error}") from None
-
-
-class RunHandle:
-    """One run, as returned by :meth:`Client.start` or :meth:`Client.run`."""
-
-    __slots__ = ("_client", "flow_slug", "run_id")
-
-    def __init__(self, client: Client, run_id: UUID, flow_slug: str | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        run_id: UUID,
+        flow_slug: str | None = None,
+        flow: Flow[Any, Any] | None = None,
+    ) -> None:
         self._client = client
+        self._flow = flow
         self.run_id = run_id
         self.flow_slug = flow_slug
 
@@ -127,12 +123,21 @@ class RunHandle:
         return f"RunHandle({self.run_id}, flow={self.flow_slug!r})"
 
     def wait(self, timeout: float | None = None, *, poll_interval: float | None = None) -> Run:
-        """Block until the run finishes; returns its final row.
+        """Block until the run finishes; returns its final row (failed and cancelled too).
 
-        Raises :class:`WaitTimeoutError` after ``timeout`` seconds.  A failed or
-        cancelled run is returned, not raised: check ``run.status``.
+        Raises :class:`WaitTimeoutError` after ``timeout`` seconds.
         """
         return self._client.wait(self.run_id, timeout, poll_interval=poll_interval)
+
+    def result(self, timeout: float | None = None, *, poll_interval: float | None = None) -> OutT:
+        """Wait for the run and return its output, typed (and validated) as the flow's output.
+
+        Raises :class:`RunFailedError` (with the final row as ``.run``) when
+        the run failed or was cancelled, :class:`WaitTimeoutError` on timeout.
+        """
+        run = self.wait(timeout, poll_interval=poll_interval)
+        result: OutT = calls.run_result(self._flow, run)
+        return result
 
     def status(self) -> Run:
         """The run's row now (status, output, timestamps)."""
@@ -146,9 +151,10 @@ class RunHandle:
         """Cancel the run (``pgflow.cancel_run``); returns its row afterwards."""
         return self._client.cancel(self.run_id)
 
-    def retry(self, from_steps: Sequence[str] | None = None) -> RunHandle:
+    def retry(self, from_steps: Sequence[str] | None = None) -> RunHandle[OutT]:
         """Retry the run in place (``pgflow.retry_run``): see :meth:`Client.retry`."""
-        return self._client.retry(self.run_id, from_steps=from_steps)
+        handle = self._client.retry(self.run_id, from_steps=from_steps)
+        return RunHandle(self._client, handle.run_id, handle.flow_slug, self._flow)
 
     def attempts(self) -> tuple[TaskAttempt, ...]:
         """Every attempt of every task of the run (``pgflow.run_attempts``)."""
@@ -156,22 +162,35 @@ class RunHandle:
 
 
 class Client:
-    """A connection pool to a pgflow database and the calls on runs.
+    """The calls on runs, over a URL, a connection pool or one connection.
 
-    ``url`` defaults to ``$DATABASE_URL``.  Pass ``pool`` to share a
-    :class:`psycopg_pool.ConnectionPool` (its connections must be autocommit);
-    the client then does not close it.  Use as a context manager, or call
-    :meth:`close`.
+    ``Client(url)`` (default ``$DATABASE_URL``) opens a pool of up to
+    ``max_connections`` and closes it on :meth:`close`.  ``Client(pool)`` or
+    ``Client(pool=pool)`` shares a :class:`psycopg_pool.ConnectionPool` whose
+    connections are autocommit; ``Client(conn)`` uses one
+    :class:`psycopg.Connection` (calls are serialised on it; on a connection
+    that is not autocommit each call is its own transaction, or a savepoint
+    inside the caller's open one).  A pool or connection passed in is not
+    closed by the client.  Use as a context manager, or call :meth:`close`.
     """
 
     def __init__(
         self,
-        url: str | None = None,
+        url: str | ConnectionPool[Any] | psycopg.Connection[Any] | None = None,
         *,
         pool: ConnectionPool[Any] | None = None,
         max_connections: int = 4,
         connect_timeout: float = 10.0,
     ) -> None:
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock = threading.RLock()
+        if isinstance(url, ConnectionPool):
+            pool, url = url, None
+        if isinstance(url, psycopg.Connection):
+            self._conn = url
+            self._pool: ConnectionPool[Any] | None = None
+            self._owns_pool = False
+            return
         if pool is not None:
             self._pool = pool
             self._owns_pool = False
@@ -206,7 +225,7 @@ class Client:
     # -- lifecycle ---------------------------------------------------------------
 
     def close(self) -> None:
-        if self._owns_pool:
+        if self._owns_pool and self._pool is not None:
             self._pool.close()
 
     def __enter__(self) -> Client:
@@ -223,63 +242,81 @@ class Client:
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         try:
-            with self._pool.connection() as conn:
-                yield conn
+            if self._conn is None:
+                assert self._pool is not None
+                with self._pool.connection() as conn:
+                    yield conn
+            else:
+                with self._lock:
+                    if self._conn.autocommit:
+                        yield self._conn
+                    else:
+                        with self._conn.transaction():
+                            yield self._conn
         except psycopg.Error as error:
             raise translate(error) from error
+
+    def _one(self, call: Call[RowT], conn: psycopg.Connection[Any] | None = None) -> RowT | None:
+        if conn is not None:
+            with row_cursor(conn, call.row) as cur:
+                return cur.execute(call.sql, call.params).fetchone()
+        with self._connection() as own, row_cursor(own, call.row) as cur:
+            return cur.execute(call.sql, call.params).fetchone()
+
+    def _all(self, call: Call[RowT]) -> list[RowT]:
+        with self._connection() as conn:
+            return _fetch_all(conn, call)
 
     # -- runs ----------------------------------------------------------------------
 
     @overload
     def start(
-        self, flow: Flow[T], input: T, *, run_id: UUID | str | None = None, priority: int = 0
-    ) -> RunHandle: ...
+        self, flow: Startable[P, OutT], /, *args: P.args, **kwargs: P.kwargs
+    ) -> RunHandle[OutT]: ...
 
     @overload
     def start(
         self,
         flow: str,
         input: object = None,
-        *,
-        run_id: UUID | str | None = None,
-        priority: int = 0,
-    ) -> RunHandle: ...
+        **options: Unpack[StartOptions],
+    ) -> RunHandle[Any]: ...
 
-    def start(
+    def start(  # type: ignore[misc]  # signature 1 is (flow, input, /, **StartOptions)
         self,
-        flow: Flow[Any] | str,
+        flow: Flow[Any, Any] | str,
         input: object = None,
-        *,
-        run_id: UUID | str | None = None,
-        priority: int = 0,
-    ) -> RunHandle:
+        **options: Unpack[StartOptions],
+    ) -> RunHandle[Any]:
         """Start a run of ``flow`` (a :class:`Flow` or its slug) with ``input``.
 
-        ``input`` defaults to ``{}``.  ``run_id`` is an idempotency key: starting
-        again with the same id returns the existing run (``RunIdConflictError``
-        if it belongs to another flow).  ``priority`` (default 0) orders the
-        run's tasks among all claimable tasks: higher is claimed first.
+        ``input`` defaults to ``{}``; with a :class:`Flow` its type is the
+        flow's run type (checked by mypy, and validated when it is a pydantic
+        model: :class:`~pgflow.define.models.ModelValidationError`).
+        ``run_id`` is an idempotency key: starting again with the same id
+        returns the existing run (``RunIdConflictError`` if it belongs to
+        another flow).  ``conn``: run ``pgflow.start_flow`` on this connection,
+        inside its open transaction, and commit nothing (the run exists for
+        others once the caller commits, and not at all if it rolls back).
         """
-        if isinstance(priority, bool) or not isinstance(priority, int):
-            raise TypeError(f"priority must be an integer, not {priority!r}")
-        slug = flow.slug if isinstance(flow, Flow) else flow
-        carrier = current_trace_context()
-        params = {
-            "flow_slug": slug,
-            "input": _encode_input({} if input is None else input),
-            "run_id": None if run_id is None else _as_uuid(run_id),
-            "trace_context": Jsonb(carrier) if carrier else None,
-            "priority": priority,
-        }
-        with self._connection() as conn, row_cursor(conn, Run) as cur:
-            run = cur.execute(queries.START_FLOW, params).fetchone()
+        conn = options.get("conn")
+        call = calls.start(flow, input, options)
+        if isinstance(conn, psycopg.AsyncConnection):
+            raise TypeError("Client.start takes a psycopg.Connection; use AsyncClient for async")
+        if conn is not None:
+            try:
+                run = self._one(call, conn)
+            except psycopg.Error as error:
+                raise translate(error) from error
+        else:
+            run = self._one(call)
         assert run is not None
-        log.debug("started run %s of %s", run.run_id, slug)
-        return RunHandle(self, run.run_id, run.flow_slug)
+        log.debug("started run %s of %s", run.run_id, run.flow_slug)
+        return RunHandle(self, run.run_id, run.flow_slug, flow if isinstance(flow, Flow) else None)
 
-    def run(self, run_id: UUID | str) -> RunHandle:
+    def run(self, run_id: UUID | str) -> RunHandle[Any]:
         """A handle on an existing run (nothing is read until you call it)."""
-        return RunHandle(self, _as_uuid(run_id))
+        return RunHandle(self, as_uuid(run_id))
 
     def get_run_row(self, run_id: UUID | str) -> Run:
         """The row of ``pgflow.runs``; :class:`RunNotFoundError` if there is none.
@@ -287,41 +324,29 @@ class Client:
         ``input`` or ``output`` is an :class:`~pgflow.jsonb.UndecodableJson`
         marker when Python cannot decode the stored value.
         """
-        uid = _as_uuid(run_id)
-        with self._connection() as conn:
-            return self._read_run(conn, uid)
+        uid = as_uuid(run_id)
+        return calls.found_run(self._one(calls.get_run(uid)), uid)
 
     def get_run(self, run_id: UUID | str) -> RunDetails:
         """The run, its step states (definition order) and tasks, from one snapshot.
 
         Never raises because of what the run holds: every ``input`` or
-        ``output`` (of the run, a step or a task) that Python cannot decode
-        (JSON nested deeper than about 1,000 levels, an integer of more than
-        4,300 digits) is an :class:`~pgflow.jsonb.UndecodableJson` marker that
-        names the reason and the size, and everything else is read as usual.
-
-        ``history`` holds every attempt of every task (``pgflow.run_attempts``:
-        outcome, worker, times, error and traceback), and ``read_at`` the
-        server's clock, against which :meth:`RunDetails.due_at` says when a
-        delayed or retrying step's next task becomes claimable.
+        ``output`` Python cannot decode is an
+        :class:`~pgflow.jsonb.UndecodableJson` marker.  ``history`` holds
+        every attempt of every task (``pgflow.run_attempts``), and ``read_at``
+        the server's clock, against which :meth:`RunDetails.due_at` says when
+        a delayed or retrying step's next task becomes claimable.
         """
-        uid = _as_uuid(run_id)
+        uid = as_uuid(run_id)
         with self._connection() as conn, conn.transaction():
             conn.execute(queries.READ_SNAPSHOT)
-            run = self._read_run(conn, uid)
-            with row_cursor(conn, StepState) as cur:
-                steps = cur.execute(queries.GET_STEP_STATES, {"run_id": uid}).fetchall()
-            with row_cursor(conn, StepTask) as cur:
-                tasks = cur.execute(queries.GET_STEP_TASKS, {"run_id": uid}).fetchall()
-            with row_cursor(conn, TaskAttempt) as cur:
-                history = cur.execute(queries.GET_RUN_ATTEMPTS, {"run_id": uid}).fetchall()
+            run = calls.found_run(self._one(calls.get_run(uid), conn), uid)
+            steps = _fetch_all(conn, calls.step_states(uid))
+            tasks = _fetch_all(conn, calls.step_tasks(uid))
+            history = _fetch_all(conn, calls.run_attempts(uid))
             now_row = conn.execute(queries.SERVER_NOW).fetchone()
-        return RunDetails(
-            run=run,
-            steps=tuple(steps),
-            tasks=tuple(tasks),
-            history=tuple(history),
-            read_at=None if now_row is None else now_row[0],
+        return calls.run_details(
+            run, steps, tasks, history, None if now_row is None else now_row[0]
         )
 
     def attempts(self, run_id: UUID | str) -> tuple[TaskAttempt, ...]:
@@ -331,23 +356,18 @@ class Client:
         ``timed_out``, ``cancelled``, ``superseded`` (a completion a retry
         asked to redo).  :class:`RunNotFoundError` if there is no such run.
         """
-        uid = _as_uuid(run_id)
+        uid = as_uuid(run_id)
         with self._connection() as conn, conn.transaction():
             conn.execute(queries.READ_SNAPSHOT)
-            self._read_run(conn, uid)
-            with row_cursor(conn, TaskAttempt) as cur:
-                return tuple(cur.execute(queries.GET_RUN_ATTEMPTS, {"run_id": uid}).fetchall())
+            calls.found_run(self._one(calls.get_run(uid), conn), uid)
+            return tuple(_fetch_all(conn, calls.run_attempts(uid)))
 
     def cancel(self, run_id: UUID | str) -> Run:
         """Cancel a run (``pgflow.cancel_run``): unfinished steps and tasks stop."""
-        uid = _as_uuid(run_id)
-        with self._connection() as conn, row_cursor(conn, Run) as cur:
-            run = cur.execute(queries.CANCEL_RUN, {"run_id": uid}).fetchone()
-        if run is None:
-            raise RunNotFoundError(f"run {uid} not found", sqlstate="PF010")
-        return run
+        uid = as_uuid(run_id)
+        return calls.found_run(self._one(calls.cancel(uid)), uid)
 
-    def retry(self, run_id: UUID | str, from_steps: Sequence[str] | None = None) -> RunHandle:
+    def retry(self, run_id: UUID | str, from_steps: Sequence[str] | None = None) -> RunHandle[Any]:
         """Retry a run in place (``pgflow.retry_run``); returns its handle, like :meth:`start`.
 
         Without ``from_steps``, resumes a failed or cancelled run: completed
@@ -360,12 +380,7 @@ class Client:
         :class:`~pgflow.errors.StepNotFoundError` or
         :class:`~pgflow.errors.InvalidOptionError` (an empty ``from_steps``).
         """
-        if isinstance(from_steps, str):
-            raise TypeError("from_steps is a sequence of step slugs, not one string")
-        uid = _as_uuid(run_id)
-        params = {"run_id": uid, "from_steps": None if from_steps is None else list(from_steps)}
-        with self._connection() as conn, row_cursor(conn, Run) as cur:
-            run = cur.execute(queries.RETRY_RUN, params).fetchone()
+        run = self._one(calls.retry(as_uuid(run_id), from_steps))
         assert run is not None
         log.debug("retried run %s (retry %d)", run.run_id, run.retry_count)
         return RunHandle(self, run.run_id, run.flow_slug)
@@ -373,7 +388,7 @@ class Client:
     def list_runs(
         self,
         *,
-        flow: Flow[Any] | str | None = None,
+        flow: Flow[Any, Any] | str | None = None,
         status: RunStatus | Sequence[RunStatus] | None = None,
         since: datetime | timedelta | None = None,
         limit: int = 50,
@@ -383,35 +398,18 @@ class Client:
         ``since`` is a time, or a span measured back from the server's clock
         (``timedelta(hours=1)``: the last hour).  At most ``limit`` rows.
         """
-        if limit < 1:
-            raise ValueError(f"limit must be >= 1, got {limit}")
-        slug = flow.slug if isinstance(flow, Flow) else flow
-        statuses = [status] if isinstance(status, str) else status
-        params = {
-            "flow_slug": slug,
-            "statuses": None if statuses is None else list(statuses),
-            "since": since if isinstance(since, datetime) else None,
-            "since_ago": since if isinstance(since, timedelta) else None,
-            "limit": limit,
-        }
-        with self._connection() as conn, row_cursor(conn, RunSummary) as cur:
-            return cur.execute(queries.LIST_RUNS, params).fetchall()
+        return self._all(calls.list_runs(flow, status, since, limit))
 
     # -- flows and workers -------------------------------------------------------------
 
-    def flow_info(self, flow: Flow[Any] | str) -> FlowInfo:
+    def flow_info(self, flow: Flow[Any, Any] | str) -> FlowInfo:
         """A flow's registration: options, ``retired_at``, runs in flight.
 
         :class:`~pgflow.errors.FlowNotFoundError` if it is not registered.
         """
-        slug = flow.slug if isinstance(flow, Flow) else flow
-        with self._connection() as conn, row_cursor(conn, FlowInfo) as cur:
-            info = cur.execute(queries.GET_FLOW, {"flow_slug": slug}).fetchone()
-        if info is None:
-            raise FlowNotFoundError(f"flow {slug} does not exist", sqlstate="PF002")
-        return info
+        return calls.flow_found(self._one(calls.flow_call(queries.GET_FLOW, flow)), flow)
 
-    def retire(self, flow: Flow[Any] | str) -> FlowInfo:
+    def retire(self, flow: Flow[Any, Any] | str) -> FlowInfo:
         """Retire a flow (``pgflow.retire_flow``): no new runs, runs in flight finish.
 
         ``start`` then raises :class:`~pgflow.errors.FlowRetiredError`; retrying
@@ -420,19 +418,17 @@ class Client:
         """
         return self._flow_call(queries.RETIRE_FLOW, flow)
 
-    def unretire(self, flow: Flow[Any] | str) -> FlowInfo:
+    def unretire(self, flow: Flow[Any, Any] | str) -> FlowInfo:
         """Take a retired flow back into service (``pgflow.unretire_flow``)."""
         return self._flow_call(queries.UNRETIRE_FLOW, flow)
 
-    def step_limits(self, flow: Flow[Any] | str) -> list[StepLimitsInfo]:
+    def step_limits(self, flow: Flow[Any, Any] | str) -> list[StepLimitsInfo]:
         """The flow control of every step of ``flow`` (limits None: none), in step order."""
-        slug = flow.slug if isinstance(flow, Flow) else flow
-        with self._connection() as conn, row_cursor(conn, StepLimitsInfo) as cur:
-            return cur.execute(queries.STEP_LIMITS, {"flow_slug": slug}).fetchall()
+        return self._all(calls.step_limits(flow))
 
     def set_step_limits(
         self,
-        flow: Flow[Any] | str,
+        flow: Flow[Any, Any] | str,
         step_slug: str,
         *,
         concurrency: int | None = None,
@@ -446,24 +442,21 @@ class Client:
         Not part of the flow's shape: no new slug needed.  Needs
         ``pgflow_operator`` (or the owner).
         """
-        slug = flow.slug if isinstance(flow, Flow) else flow
-        params = {
-            "flow_slug": slug,
-            "step_slug": step_slug,
-            "concurrency": concurrency,
-            "concurrency_key": None if concurrency_key is None else list(concurrency_key),
-            "rate_limit": rate_limit,
-            "rate_period": rate_period,
-        }
-        with self._connection() as conn, row_cursor(conn, StepLimitsInfo) as cur:
-            info = cur.execute(queries.SET_STEP_LIMITS, params).fetchone()
+        info = self._one(
+            calls.set_step_limits(
+                flow,
+                step_slug,
+                concurrency=concurrency,
+                concurrency_key=concurrency_key,
+                rate_limit=rate_limit,
+                rate_period=rate_period,
+            )
+        )
         assert info is not None
         return info
 
-    def _flow_call(self, query: LiteralString, flow: Flow[Any] | str) -> FlowInfo:
-        slug = flow.slug if isinstance(flow, Flow) else flow
-        with self._connection() as conn, row_cursor(conn, FlowInfo) as cur:
-            info = cur.execute(query, {"flow_slug": slug}).fetchone()
+    def _flow_call(self, query: LiteralString, flow: Flow[Any, Any] | str) -> FlowInfo:
+        info = self._one(calls.flow_call(query, flow))
         assert info is not None
         return info
 
@@ -475,9 +468,7 @@ class Client:
         ``state`` is ``live``, ``silent`` (running, but no heartbeat for
         ``silent_after``) or ``stopped``.
         """
-        params = {"include_stopped": include_stopped, "silent_after": silent_after}
-        with self._connection() as conn, row_cursor(conn, WorkerInfo) as cur:
-            return cur.execute(queries.LIST_WORKERS, params).fetchall()
+        return self._all(calls.workers(include_stopped, silent_after))
 
     def prune(
         self,
@@ -497,10 +488,7 @@ class Client:
         than ``older_than`` are forgotten too (``pgflow.prune_workers``).
         Needs ``pgflow_operator`` (or the owner).
         """
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if max_runs is not None and max_runs < 0:
-            raise ValueError(f"max_runs must be >= 0, got {max_runs}")
+        calls.check_prune(batch_size, max_runs)
         total = batches = 0
         with self._connection() as conn:
             while max_runs is None or total < max_runs:
@@ -523,14 +511,6 @@ class Client:
                 pruned_workers = int(row[0]) if row is not None else 0
         return PruneResult(runs=total, workers=pruned_workers, batches=batches)
 
-    @staticmethod
-    def _read_run(conn: psycopg.Connection[Any], run_id: UUID) -> Run:
-        with row_cursor(conn, Run) as cur:
-            run = cur.execute(queries.GET_RUN, {"run_id": run_id}).fetchone()
-        if run is None:
-            raise RunNotFoundError(f"run {run_id} not found", sqlstate="PF010")
-        return run
-
     # -- waiting ---------------------------------------------------------------------
 
     def wait(
@@ -549,7 +529,7 @@ class Client:
         ``timeout`` seconds pass first, :class:`RunNotFoundError` if there is
         no such run.
         """
-        uid = _as_uuid(run_id)
+        uid = as_uuid(run_id)
         return self.wait_all([uid], timeout, poll_interval=poll_interval)[uid]
 
     def wait_all(
@@ -566,91 +546,42 @@ class Client:
         progress displays).  Raises :class:`WaitTimeoutError` naming the runs
         still unfinished when ``timeout`` passes.
         """
-        ids = [_as_uuid(r) for r in run_ids]
-        interval = DEFAULT_POLL_INTERVAL if poll_interval is None else poll_interval
-        deadline = None if timeout is None else time.monotonic() + timeout
-        pending = set(ids)
+        state = WaitState(run_ids, timeout, poll_interval, on_finished)
         # A lost connection loses the notifications sent meanwhile: each retry
         # reconnects, listens again and re-reads the statuses.
-        retry(
-            "wait",
-            lambda: self._wait_on_connection(pending, deadline, timeout, interval, on_finished),
-            log=log,
-            deadline=deadline,
-        )
-        with self._connection() as conn, row_cursor(conn, Run) as cur:
-            rows = cur.execute(queries.GET_RUNS, {"run_ids": ids}).fetchall()
-        found = {run.run_id: run for run in rows}
-        return {uid: found[uid] for uid in ids}
+        retry("wait", lambda: self._wait_on_connection(state), log=log, deadline=state.deadline)
+        return state.results(self._all(calls.get_runs(state.ids)))
 
-    def _wait_on_connection(
-        self,
-        pending: set[UUID],
-        deadline: float | None,
-        timeout: float | None,
-        interval: float,
-        on_finished: Callable[[UUID, RunStatus], None] | None,
-    ) -> None:
-        def finished(uid: UUID, status: RunStatus) -> None:
-            if uid in pending:
-                pending.discard(uid)
-                if on_finished is not None:
-                    on_finished(uid, status)
-
+    def _wait_on_connection(self, state: WaitState) -> None:
         with self._connection() as conn:
-            conn.execute(queries.LISTEN_RUNS)
+            listening = conn.info.transaction_status == pq.TransactionStatus.IDLE
+            if listening:  # inside a transaction, notifications wait for its end: poll
+                conn.execute(queries.LISTEN_RUNS)
             try:
                 # Listening first, then reading: a run finishing in between
                 # shows up either in this read or as a notification.
-                self._read_statuses(conn, pending, finished)
-                next_poll = time.monotonic() + interval
-                while pending:
-                    now = time.monotonic()
-                    remaining = None if deadline is None else deadline - now
-                    if remaining is not None and remaining <= 0:
-                        unfinished = tuple(sorted(pending, key=str))
-                        raise WaitTimeoutError(
-                            f"{len(unfinished)} run(s) still unfinished after {timeout:g} s: "
-                            + ", ".join(str(u) for u in unfinished[:5])
-                            + (" ..." if len(unfinished) > 5 else ""),
-                            run_ids=unfinished,
-                            timeout=timeout or 0.0,
-                        )
-                    slice_ = max(0.0, next_poll - now)
-                    if remaining is not None:
-                        slice_ = min(slice_, remaining)
-                    hinted = _wait_for_hint(conn, pending, slice_)
+                state.take_statuses(conn.execute(*state.statuses()).fetchall())
+                while state.pending:
+                    slice_ = state.slice()
+                    hinted = _wait_for_hint(conn, state, slice_) if listening else False
+                    if not listening:
+                        threading.Event().wait(slice_)
                     # A hint is only a reason to look: the table decides. The
                     # fallback poll runs on time, however busy the channel is.
-                    if hinted or time.monotonic() >= next_poll:
-                        self._read_statuses(conn, pending, finished)
-                        next_poll = time.monotonic() + interval
+                    if hinted or state.poll_due():
+                        state.take_statuses(conn.execute(*state.statuses()).fetchall())
             finally:
-                if not conn.closed and not conn.broken:
+                if listening and not conn.closed and not conn.broken:
                     conn.execute(queries.UNLISTEN_ALL)
 
-    @staticmethod
-    def _read_statuses(
-        conn: psycopg.Connection[Any],
-        pending: set[UUID],
-        finished: Callable[[UUID, RunStatus], None],
-    ) -> None:
-        rows = conn.execute(queries.GET_RUN_STATUSES, {"run_ids": list(pending)}).fetchall()
-        seen = set()
-        for run_id, status in rows:
-            seen.add(run_id)
-            if status in FINISHED_RUN_STATUSES:
-                finished(run_id, status)
-        missing = pending - seen
-        if missing:
-            raise RunNotFoundError(
-                "run not found: " + ", ".join(str(u) for u in sorted(missing, key=str)),
-                sqlstate="PF010",
-            )
+
+def _fetch_all(conn: psycopg.Connection[Any], call: Call[RowT]) -> list[RowT]:
+    with row_cursor(conn, call.row) as cur:
+        return cur.execute(call.sql, call.params).fetchall()
 
 
-def _wait_for_hint(conn: psycopg.Connection[Any], pending: set[UUID], timeout: float) -> bool:
-    """Wait up to ``timeout`` s for a ``pgflow_runs`` notification that may concern ``pending``.
+def _wait_for_hint(conn: psycopg.Connection[Any], state: WaitState, timeout: float) -> bool:
+    """Wait up to ``timeout`` s for a ``pgflow_runs`` notification that may concern the wait.
 
     True at the first notification naming a pending run, or one whose payload
     cannot be read; other runs' notifications are skipped.  What the payload
@@ -659,20 +590,10 @@ def _wait_for_hint(conn: psycopg.Connection[Any], pending: set[UUID], timeout: f
     notifications = conn.notifies(timeout=timeout)
     try:
         for notify in notifications:
-            run_id = _notified_run(notify.payload)
-            if run_id is None or run_id in pending:
+            if state.concerns(notify.payload):
                 # Leaving the generator drops the rest of its packet: fine,
                 # since the caller now reads every pending run's status.
                 return True
     finally:
         notifications.close()
     return False
-
-
-def _notified_run(payload: str) -> UUID | None:
-    """The ``run_id`` of a ``pgflow_runs`` payload; None if it cannot be read."""
-    try:
-        data = json.loads(payload)
-        return UUID(str(data["run_id"]))
-    except (ValueError, KeyError, TypeError, RecursionError):
-        return None

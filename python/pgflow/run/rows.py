@@ -56,6 +56,7 @@ __all__ = [
     "UndecodableJson",
     "WorkerInfo",
     "WorkerState",
+    "async_row_cursor",
     "row_cursor",
 ]
 
@@ -397,6 +398,14 @@ class StepLimitsInfo:
     @property
     def is_limited(self) -> bool:
         return self.concurrency is not None or self.rate_limit is not None
+
+def async_row_cursor(
+    conn: psycopg.AsyncConnection[Any], row_type: type[RowT]
+) -> psycopg.AsyncCursor[RowT]:
+    """:func:`row_cursor` for an :class:`psycopg.AsyncConnection`."""
+    cur = conn.cursor(row_factory=class_row(row_type))
+    set_json_loads(decode_json, cur)
+    return cur
 
 
 def row_cursor(conn: psycopg.Connection[Any], row_type: type[RowT]) -> psycopg.Cursor[RowT]:

@@ -54,14 +54,12 @@ def changed_analyze(tmp_path: Path) -> str:
         textwrap.dedent(
             """
             from pgflow import Flow
-            Changed = (
-                Flow("analyze_website_v2", timeout=30)
-                .add_step("website")
-                .add_step("sentiment", depends_on=["website"])
-                .add_step("summary", depends_on=["website"])
-                .add_step("saveToDb", depends_on=["sentiment", "summary"])
-                .add_step("notify", depends_on=["saveToDb"])
-            )
+            Changed = Flow("analyze_website_v2", timeout=30)
+            Changed.add_step("website")
+            Changed.add_step("sentiment", depends_on=["website"])
+            Changed.add_step("summary", depends_on=["website"])
+            Changed.add_step("saveToDb", depends_on=["sentiment", "summary"])
+            Changed.add_step("notify", depends_on=["saveToDb"])
             """
         ),
         encoding="utf-8",
@@ -135,7 +133,8 @@ def test_flow_ref_is_loaded_before_connecting(command: str) -> None:
 def test_invalid_definition_exits_2_and_debug_shows_the_traceback(tmp_path: Path) -> None:
     path = tmp_path / "bad_definition.py"
     path.write_text(
-        "from pgflow import Flow\nF = Flow('f').add_step('a').add_step('b', depends_on=['c'])\n",
+        "from pgflow import Flow\nF = Flow('f')\nF.add_step('a')\n"
+        "F.add_step('b', depends_on=['c'])\n",
         encoding="utf-8",
     )
     result = pgflow("compile", f"{path}:F")
@@ -377,8 +376,9 @@ def test_inspect_shows_map_steps_and_conditions(tmp_path: Path) -> None:
     path = tmp_path / "conditional.py"
     path.write_text(
         "from pgflow import Flow\n"
-        "F = Flow('cond').add_step('items', map=True)"
-        ".add_step('vip', depends_on='items', run_if={'run': {'vip': True}}, timeout=5)\n",
+        "F = Flow('cond')\n"
+        "F.add_step('items', map=True)\n"
+        "F.add_step('vip', depends_on='items', run_if={'run': {'vip': True}}, timeout=5)\n",
         encoding="utf-8",
     )
     out = pgflow("inspect", f"{path}:F").stdout

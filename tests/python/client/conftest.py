@@ -30,8 +30,8 @@ def client(database_url: str) -> Iterator[Client]:
 def two_steps(conn: psycopg.Connection[TupleRow]) -> Flow[Any]:
     """``two_steps``: first -> second, one attempt each (handlers are not run here)."""
     flow = Flow("two_steps", max_attempts=1, timeout=30)
-    flow.step("first", lambda input: input["run"])
-    flow.step("second", lambda input: input["first"], depends_on=["first"])
+    flow.add_step("first", lambda run: run)
+    flow.add_step("second", lambda run, first: first, depends_on=["first"])
     deploy_flow(conn, flow)
     return flow
 

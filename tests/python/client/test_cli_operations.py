@@ -303,7 +303,7 @@ def test_status_says_when_a_retrying_step_becomes_due(
     from pgflow import deploy_flow
 
     flow = Flow("retrying", max_attempts=3, base_delay=30, timeout=30)
-    flow.step("flaky", lambda input: input["run"])
+    flow.add_step("flaky", lambda run: run)
     deploy_flow(conn, flow)
     run_id = client.start(flow, {}).run_id
     hand.fail(run_id, "flaky", "boom")
@@ -325,7 +325,7 @@ def test_status_says_when_a_delayed_step_becomes_due(
     from pgflow import deploy_flow
 
     flow = Flow("delayed", timeout=30)
-    flow.step("later", lambda input: input["run"], delay_seconds=600)
+    flow.add_step("later", lambda run: run, delay_seconds=600)
     deploy_flow(conn, flow)
     run_id = client.start(flow, {}).run_id
 
@@ -519,8 +519,8 @@ FLOW_FILE = """\
 from pgflow import Flow
 
 flow = Flow("two_steps", max_attempts=1, timeout=30)
-flow.step("first", lambda input: input["run"])
-flow.step("second", lambda input: input["first"], depends_on=["first"])
+flow.add_step("first", lambda run: run)
+flow.add_step("second", lambda run, first: first, depends_on=["first"])
 """
 
 

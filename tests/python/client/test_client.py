@@ -73,7 +73,7 @@ def test_start_errors_are_typed(client: Client, two_steps: Flow[Any]) -> None:
     with pytest.raises(TypeError, match="not JSON-serialisable"):
         client.start(two_steps, {"when": object()})
     other = Flow("other_flow")
-    other.step("only", lambda _: None)
+    other.add_step("only", lambda _: None)
     taken = client.start(two_steps, {}).run_id
     with pytest.raises((RunIdConflictError, FlowNotFoundError)):
         client.start(other, {}, run_id=taken)

@@ -41,8 +41,8 @@ class Hand(Protocol):
 def mapped(conn: psycopg.Connection[TupleRow]) -> Flow[Any]:
     """``mapped``: a root map step ``double`` over the input array, then ``total``."""
     flow = Flow("mapped", max_attempts=1, timeout=30)
-    flow.step("double", lambda n: n * 2, map=True)
-    flow.step("total", lambda input: sum(input["double"]), depends_on=["double"])
+    flow.add_step("double", lambda n: n * 2, map=True)
+    flow.add_step("total", lambda run, double: sum(double), depends_on=["double"])
     deploy_flow(conn, flow)
     return flow
 
@@ -51,7 +51,7 @@ def mapped(conn: psycopg.Connection[TupleRow]) -> Flow[Any]:
 def retrying(conn: psycopg.Connection[TupleRow]) -> Flow[Any]:
     """``retrying``: one step with three attempts and a 30 s base delay."""
     flow = Flow("retrying", max_attempts=3, base_delay=30, timeout=30)
-    flow.step("flaky", lambda input: input["run"])
+    flow.add_step("flaky", lambda run: run)
     deploy_flow(conn, flow)
     return flow
 

@@ -87,8 +87,11 @@ def test_output_is_deterministic() -> None:
     first = compile_flow(kitchen_sink())
     assert compile_flow(kitchen_sink()) == first
     # dependency order as written does not change the SQL (deps are emitted sorted)
-    a = Flow("order").add_step("x").add_step("y").add_step("z", depends_on=["y", "x"])
-    b = Flow("order").add_step("x").add_step("y").add_step("z", depends_on=["x", "y"])
+    a, b = Flow("order"), Flow("order")
+    for flow, deps in ((a, ["y", "x"]), (b, ["x", "y"])):
+        flow.add_step("x")
+        flow.add_step("y")
+        flow.add_step("z", depends_on=deps)
     assert compile_flow(a) == compile_flow(b)
 
 

@@ -15,9 +15,9 @@ from pgflow.define.compiler import existing_migrations
 
 
 def orders(extra_step: bool = False) -> Flow[Any]:
-    flow: Flow[Any] = (
-        Flow("orders_v1").add_step("validate").add_step("charge", depends_on="validate")
-    )
+    flow: Flow[Any] = Flow("orders_v1")
+    flow.add_step("validate")
+    flow.add_step("charge", depends_on="validate")
     if extra_step:
         flow.add_step("notify", depends_on="charge")
     return flow

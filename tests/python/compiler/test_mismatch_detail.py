@@ -23,8 +23,8 @@ from pgflow.run.worker import Worker, WorkerOptions
 
 def orders(charge_timeout: int | None = None) -> Flow[Any]:
     flow: Flow[Any] = Flow("orders_v1")
-    flow.step("validate", lambda _: 1)
-    flow.step("charge", lambda _: 2, depends_on="validate", timeout=charge_timeout)
+    flow.add_step("validate", lambda _: 1)
+    flow.add_step("charge", lambda run, validate: 2, depends_on="validate", timeout=charge_timeout)
     return flow
 
 

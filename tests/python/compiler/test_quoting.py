@@ -58,7 +58,8 @@ def schema_intact(conn: psycopg.Connection[Any]) -> bool:
 def test_condition_values_round_trip_exactly(conn: psycopg.Connection[Any]) -> None:
     condition: dict[str, Any] = {value: value for value in HOSTILE}
     condition["numbers"] = [1e-7, -0.0, 10**30, Decimal("1.50"), 0.1]
-    flow = Flow("quoting_v1").add_step("a", run_if={"run": condition}, run_unless={"x": HOSTILE})
+    flow = Flow("quoting_v1")
+    flow.add_step("a", run_if={"run": condition}, run_unless={"x": HOSTILE})
     apply(conn, compile_flow(flow))
 
     row = conn.execute(
@@ -116,7 +117,8 @@ def test_hostile_slugs_are_refused_by_the_dsl_before_any_sql() -> None:
 
 
 def test_dollar_quote_tag_avoids_the_content() -> None:
-    flow = Flow("tags").add_step("a", run_if={"k": "$pgflow$ and $pgflow_1$"})
+    flow = Flow("tags")
+    flow.add_step("a", run_if={"k": "$pgflow$ and $pgflow_1$"})
     compiled = compile_flow(flow)
     assert "do $pgflow_2$" in compiled
     assert compiled.rstrip().endswith("$pgflow_2$;")
@@ -124,7 +126,8 @@ def test_dollar_quote_tag_avoids_the_content() -> None:
 
 def test_backslashes_use_escape_string_syntax_and_survive(conn: psycopg.Connection[Any]) -> None:
     value = "a\\b\\\\c\\'"
-    flow = Flow("backslash").add_step("a", run_if={"v": value})
+    flow = Flow("backslash")
+    flow.add_step("a", run_if={"v": value})
     compiled = compile_flow(flow)
     assert "E'" in compiled
     apply(conn, compiled)

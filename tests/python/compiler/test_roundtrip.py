@@ -98,7 +98,8 @@ def test_hash_of_odd_condition_values_matches_the_server(
 ) -> None:
     reset(conn)
     value = data.draw(jsonb_values)
-    flow = Flow("odd_values").add_step("a", run_if={"v": value}, run_unless={"w": [value]})
+    flow = Flow("odd_values")
+    flow.add_step("a", run_if={"v": value}, run_unless={"w": [value]})
     apply(conn, compile_flow(flow))
     row = conn.execute(
         "select pgflow.flow_shape_hash('odd_values'), "

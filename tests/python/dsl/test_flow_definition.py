@@ -1,4 +1,4 @@
-"""The DSL: steps in order, both spellings, and definition-time errors that name flow and step."""
+"""The DSL: steps in order, typed decorators, add_step, errors naming the flow and step."""
 
 from __future__ import annotations
 
@@ -6,26 +6,27 @@ import asyncio
 import functools
 import math
 from decimal import Decimal
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
-from pgflow import DefinitionError, Flow, StepDefinition, compile_flow
+from pgflow import DefinitionError, Flow, HandlerStep, Step, StepDefinition, compile_flow
 
 
-def handler(input: Any) -> Any:
-    return input
+def handler(*args: Any) -> Any:
+    """Takes whatever a step passes: (run, *dependency outputs) or (element)."""
+    return args
 
 
-async def async_handler(input: Any) -> Any:
-    return input
+async def async_handler(*args: Any) -> Any:
+    return args
 
 
 def test_steps_keep_definition_order_and_options() -> None:
     flow = Flow("orders", max_attempts=5, base_delay=2, timeout=90)
-    flow.step("a", handler)
-    flow.step("b", handler, depends_on=["a"], timeout=10, delay_seconds=3)
-    flow.step("c", handler, depends_on=["a", "b"], when_exhausted="skip")
+    flow.add_step("a", handler)
+    flow.add_step("b", handler, depends_on=["a"], timeout=10, delay_seconds=3)
+    flow.add_step("c", handler, depends_on=["a", "b"], when_exhausted="skip")
 
     assert (flow.slug, flow.max_attempts, flow.base_delay, flow.timeout) == ("orders", 5, 2, 90)
     assert [step.slug for step in flow.steps] == ["a", "b", "c"]
@@ -43,65 +44,121 @@ def test_steps_keep_definition_order_and_options() -> None:
     assert repr(flow) == "Flow('orders', steps=3)"
 
 
-def test_decorator_registers_and_returns_the_function_unchanged() -> None:
-    flow = Flow("decorated")
+def test_decorated_steps_stay_callable_as_the_function() -> None:
+    flow = Flow[dict[str, int]]("decorated")
 
-    @flow.step("first")
-    def first(input: dict[str, Any]) -> int:
-        return 41
+    @flow.step()
+    def first(run: dict[str, int]) -> int:
+        return run["n"] + 40
 
-    @flow.step("second", depends_on=["first"])
-    async def second(input: dict[str, Any]) -> int:
-        return int(input["first"]) + 1
+    @flow.step(first)
+    async def second(run: dict[str, int], first: int) -> int:
+        return first + 1
 
-    assert first({}) == 41
-    assert asyncio.run(second({"first": 41})) == 42
-    assert flow.get_step("first").handler is first
+    assert isinstance(first, HandlerStep)
+    assert first({"n": 1}) == 41
+    assert asyncio.run(second({"n": 1}, 41)) == 42
+    assert first.slug == "first"
+    assert first.__name__ == "first"
+    assert flow.get_step("first").handler is first.__wrapped__
     assert flow.get_step("first").is_async is False
-    assert flow.get_step("second").handler is second
     assert flow.get_step("second").is_async is True
+    assert flow.get_step("second").deps == ("first",)
 
 
-def test_chained_calls_return_the_flow() -> None:
-    flow = (
-        Flow("chained")
-        .step("website", handler)
-        .step("sentiment", handler, depends_on=["website"])
-        .step("summary", handler, depends_on="website")
-        .add_step("save", depends_on=["sentiment", "summary"])
-    )
-    assert [step.slug for step in flow.steps] == ["website", "sentiment", "summary", "save"]
-    assert flow.get_step("summary").deps == ("website",)
-    assert flow.get_step("save").handler is None
-    assert flow.get_step("save").is_async is False
+def test_the_slug_defaults_to_the_function_name_and_can_be_given() -> None:
+    flow = Flow("slugs")
+
+    @flow.step()
+    def website(run: Any) -> str:
+        return "page"
+
+    @flow.step(website, slug="saveToDb")
+    def save(run: Any, website: str) -> None:
+        pass
+
+    assert [step.slug for step in flow.steps] == ["website", "saveToDb"]
+    assert save.slug == "saveToDb"
+
+
+def test_handlers_receive_the_run_input_and_each_dependency_in_order() -> None:
+    flow = Flow("wire")
+    a = flow.add_step("a", handler)
+    b = flow.add_step("b", handler)
+
+    @flow.step(b, a)
+    def c(run: Any, b: Any, a: Any) -> None:
+        pass
+
+    task_input = {"run": {"x": 1}, "a": "A", "b": "B"}
+    assert flow["c"].arguments(task_input) == ({"x": 1}, "B", "A")
+    # a skipped dependency is absent from the task input: it is passed as None
+    assert flow["c"].arguments({"run": 1, "a": "A"}) == (1, None, "A")
+
+
+def test_a_map_handler_receives_one_element() -> None:
+    flow = Flow[list[int]]("elements")
+
+    @flow.map()
+    def square(n: int) -> int:
+        return n * n
+
+    @flow.map(square)
+    def half(n: int) -> float:
+        return n / 2
+
+    assert flow["square"].is_map
+    assert flow["half"].is_map
+    assert flow["half"].deps == ("square",)
+    assert flow["half"].arguments(9) == (9,)
+    assert square(3) == 9
+
+
+def test_add_step_returns_a_handle_usable_as_a_dependency() -> None:
+    flow = Flow("mixed")
+
+    @flow.step()
+    def website(run: Any) -> str:
+        return "page"
+
+    elsewhere = flow.add_step("elsewhere", depends_on=[website])  # another language's worker
+    assert isinstance(elsewhere, Step)
+    assert flow["elsewhere"].handler is None
+
+    @flow.step(elsewhere)
+    def after(run: Any, elsewhere: Any) -> None:
+        pass
+
+    assert flow["after"].deps == ("elsewhere",)
+    assert flow.add_step("save", depends_on="after").slug == "save"
 
 
 def test_async_detection_covers_partials_and_callable_objects() -> None:
     class AsyncCallable:
-        async def __call__(self, input: Any) -> Any:
-            return input
+        async def __call__(self, run: Any) -> Any:
+            return run
 
     class SyncCallable:
-        def __call__(self, input: Any) -> Any:
-            return input
+        def __call__(self, run: Any) -> Any:
+            return run
 
-    async def two(input: Any, extra: int) -> Any:
-        return input
+    async def two(run: Any, extra: int) -> Any:
+        return run
 
     flow = Flow("asyncs")
-    flow.step("a", async_handler)
-    flow.step("b", AsyncCallable())
-    flow.step("c", functools.partial(two, extra=1))
-    flow.step("d", SyncCallable())
-    flow.step("e", lambda input: input)
+    flow.add_step("a", async_handler)
+    flow.add_step("b", AsyncCallable())
+    flow.add_step("c", functools.partial(two, extra=1))
+    flow.add_step("d", SyncCallable())
+    flow.add_step("e", lambda run: run)
     assert [step.is_async for step in flow.steps] == [True, True, True, False, False]
 
 
 def test_map_steps_and_conditions() -> None:
     flow = Flow("mapping")
-    flow.step("items", handler, map=True)
-    flow.step("each", handler, depends_on=["items"], map=True)
-    flow.step(
+    flow.add_step("items", handler, map=True)
+    flow.add_step("each", handler, depends_on=["items"], map=True)
+    flow.add_step(
         "vip",
         handler,
         depends_on=["items"],
@@ -121,7 +178,8 @@ def test_map_steps_and_conditions() -> None:
 
 def test_conditions_are_copied_at_definition_time() -> None:
     condition: dict[str, Any] = {"run": {"tags": ["a"]}}
-    flow = Flow("copied").step("a", handler, run_if=condition)
+    flow = Flow("copied")
+    flow.add_step("a", handler, run_if=condition)
     before = flow.shape().hash()
     condition["run"]["tags"].append("b")
     condition["other"] = 1
@@ -130,7 +188,8 @@ def test_conditions_are_copied_at_definition_time() -> None:
 
 
 def test_conditions_accept_tuples_decimals_and_nested_values() -> None:
-    flow = Flow("values").step(
+    flow = Flow("values")
+    flow.add_step(
         "a", handler, run_if={"run": {"t": (1, 2), "d": Decimal("1.50"), "n": None, "f": 0.5}}
     )
     assert flow.get_step("a").run_if == {
@@ -139,7 +198,8 @@ def test_conditions_accept_tuples_decimals_and_nested_values() -> None:
 
 
 def test_step_options_left_none_stay_none_in_the_shape() -> None:
-    flow = Flow("inherit", max_attempts=7).step("a", handler)
+    flow = Flow("inherit", max_attempts=7)
+    flow.add_step("a", handler)
     step_shape = flow.shape().steps[0]
     assert step_shape.max_attempts is None
     assert step_shape.document()["max_attempts"] is None
@@ -147,10 +207,19 @@ def test_step_options_left_none_stay_none_in_the_shape() -> None:
 
 
 def test_step_definition_is_frozen() -> None:
-    step = Flow("frozen").step("a", handler).get_step("a")
+    flow = Flow("frozen")
+    flow.add_step("a", handler)
+    step = flow.get_step("a")
     assert isinstance(step, StepDefinition)
     with pytest.raises(AttributeError):
         step.slug = "b"  # type: ignore[misc]
+
+
+def test_the_flow_knows_its_declared_run_and_output_types() -> None:
+    assert Flow[int, str]("typed").run_type is int
+    assert Flow[int, str]("typed").output_type is str
+    assert Flow[int]("half").output_type is Any
+    assert Flow("untyped").run_type is Any
 
 
 # -- definition-time errors -------------------------------------------------
@@ -174,13 +243,14 @@ def test_invalid_flow_slugs_are_rejected(slug: str) -> None:
 
 def test_longest_slug_is_accepted() -> None:
     slug = "x" * 128
-    assert Flow(slug).step(slug, handler).get_step(slug).slug == slug
+    assert Flow(slug).add_step(slug, handler).slug == slug
 
 
 @pytest.mark.parametrize("slug", ["", "9", "a.b", "ünïcode", "x" * 129, "tab\t"])
 def test_invalid_step_slugs_name_the_flow(slug: str) -> None:
-    message = _error(lambda: Flow("f").step(slug, handler))
+    message = _error(lambda: Flow("f").add_step(slug, handler))
     assert message.startswith("flow 'f': invalid step slug")
+    assert _error(lambda: Flow("f").step(slug=slug)).startswith("flow 'f': invalid step slug")
 
 
 def test_non_string_slugs_are_rejected() -> None:
@@ -189,15 +259,25 @@ def test_non_string_slugs_are_rejected() -> None:
 
 
 def test_run_is_reserved_for_steps_but_not_flows() -> None:
-    assert "reserved" in _error(lambda: Flow("f").step("run", handler))
+    assert "reserved" in _error(lambda: Flow("f").add_step("run", handler))
     assert Flow("run").slug == "run"
     # case-sensitive, like the database
-    assert Flow("f").step("Run", handler).get_step("Run").slug == "Run"
+    assert Flow("f").add_step("Run", handler).slug == "Run"
+
+
+def test_a_function_named_run_cannot_be_a_step() -> None:
+    flow = Flow("f")
+
+    def run(run: Any) -> None:
+        pass
+
+    assert "reserved" in _error(lambda: flow.step()(run))
 
 
 def test_unknown_dependency_names_flow_step_and_suggests() -> None:
-    flow = Flow("shop").step("website", handler)
-    message = _error(lambda: flow.step("summary", handler, depends_on=["webiste"]))
+    flow = Flow("shop")
+    flow.add_step("website", handler)
+    message = _error(lambda: flow.add_step("summary", handler, depends_on=["webiste"]))
     assert "flow 'shop', step 'summary'" in message
     assert "unknown dependency 'webiste'" in message
     assert "did you mean 'website'?" in message
@@ -207,42 +287,70 @@ def test_unknown_dependency_names_flow_step_and_suggests() -> None:
 
 def test_dependency_on_a_later_step_is_unknown() -> None:
     flow = Flow("order")
-    message = _error(lambda: flow.step("a", handler, depends_on=["b"]))
+    message = _error(lambda: flow.add_step("a", handler, depends_on=["b"]))
     assert "unknown dependency 'b'" in message
 
 
+def test_a_dependency_from_another_flow_is_rejected() -> None:
+    other = Flow("other")
+    foreign = other.add_step("a", handler)
+    message = _error(lambda: Flow("mine").step(foreign))
+    assert message == "flow 'mine': dependency 'a' is a step of flow 'other'"
+
+
+def test_dependencies_of_the_decorator_are_handles_not_slugs() -> None:
+    flow = Flow("handles")
+    flow.add_step("a", handler)
+    assert "add_step(slug, depends_on=[...]) takes slugs" in _error(
+        lambda: flow.step("a")  # type: ignore[call-overload]
+    )
+    # @flow.step without parentheses hands the function over as a dependency
+    assert "with parentheses" in _error(lambda: flow.step(handler))  # type: ignore[call-overload]
+
+
 def test_duplicate_step_is_rejected() -> None:
-    flow = Flow("dup").step("a", handler)
-    assert _error(lambda: flow.step("a", handler)) == "flow 'dup': step 'a' is already defined"
+    flow = Flow("dup")
+    flow.add_step("a", handler)
+    assert _error(lambda: flow.add_step("a", handler)) == "flow 'dup': step 'a' is already defined"
 
 
 def test_decorator_applied_twice_is_a_duplicate() -> None:
     flow = Flow("twice")
-    decorator = flow.step("a")
+    decorator = flow.step(slug="a")
     decorator(handler)
     assert "already defined" in _error(lambda: decorator(handler))
 
 
 def test_decorator_checks_its_arguments_before_decorating() -> None:
     flow = Flow("eager")
-    assert "reserved" in _error(lambda: flow.step("run"))
-    assert "unknown dependency" in _error(lambda: flow.step("a", depends_on=["zzz"]))
+    assert "reserved" in _error(lambda: flow.step(slug="run"))
+    assert "timeout must be between 1" in _error(lambda: flow.step(timeout=0))
+    assert "unknown step option 'timout' (did you mean 'timeout'?)" in _error(
+        lambda: flow.step(timout=5)  # type: ignore[call-overload]
+    )
     assert len(flow) == 0
 
 
 def test_self_and_duplicate_dependencies() -> None:
-    flow = Flow("deps").step("a", handler)
-    assert "cannot depend on itself" in _error(lambda: flow.step("b", handler, depends_on=["b"]))
-    assert "listed twice" in _error(lambda: flow.step("b", handler, depends_on=["a", "a"]))
-    assert "strings" in _error(lambda: flow.step("b", handler, depends_on=[1]))  # type: ignore[list-item]
-    assert "must be a list" in _error(lambda: flow.step("b", handler, depends_on=5))  # type: ignore[call-overload]
+    flow = Flow("deps")
+    a = flow.add_step("a", handler)
+    assert "cannot depend on itself" in _error(
+        lambda: flow.add_step("b", handler, depends_on=["b"])
+    )
+    assert "listed twice" in _error(lambda: flow.add_step("b", handler, depends_on=["a", "a"]))
+    assert "listed twice" in _error(lambda: flow.step(a, a))
+    assert "strings" in _error(lambda: flow.add_step("b", handler, depends_on=[1]))  # type: ignore[list-item]
+    assert "must be a list" in _error(lambda: flow.add_step("b", handler, depends_on=5))  # type: ignore[arg-type]
 
 
 def test_map_step_takes_at_most_one_dependency() -> None:
-    flow = Flow("maps").step("a", handler).step("b", handler)
-    message = _error(lambda: flow.step("m", handler, depends_on=["a", "b"], map=True))
+    flow = Flow("maps")
+    a = flow.add_step("a", handler)
+    b = flow.add_step("b", handler)
+    message = _error(lambda: flow.add_step("m", handler, depends_on=["a", "b"], map=True))
     assert message.startswith("flow 'maps', step 'm': a map step")
     assert "at most one dependency (got 2: a, b)" in message
+    assert "at most one dependency (got 2)" in _error(lambda: flow.map(a, b))  # type: ignore[call-overload]
 
 
 @pytest.mark.parametrize(
@@ -270,6 +378,7 @@ def test_map_step_takes_at_most_one_dependency() -> None:
         ({"run_if": {1: "a"}}, "object keys must be strings"),
         ({"run_if": {"a": {1, 2}}}, "set is not a JSON value"),
         ({"run_if": {"a": b"bytes"}}, "bytes is not a JSON value"),
+        ({"retries": 3}, "unknown step option 'retries'"),
     ],
 )
 def test_invalid_step_options(options: dict[str, Any], fragment: str) -> None:
@@ -293,30 +402,116 @@ def test_invalid_flow_options(options: dict[str, Any], fragment: str) -> None:
     assert fragment in message
 
 
-def test_handler_must_take_one_argument() -> None:
+def test_the_handler_must_take_the_run_input_and_one_parameter_per_dependency() -> None:
     def none() -> None:
         pass
 
-    def two(a: Any, b: Any) -> None:
+    def two(run: Any, a: Any) -> None:
         pass
 
-    def keyword_only(*, input: Any) -> None:
+    def keyword_only(*, run: Any) -> None:
         pass
 
-    def with_default(input: Any, extra: int = 1) -> None:
+    def with_default(run: Any, extra: int = 1) -> None:
         pass
 
     flow = Flow("handlers")
     for bad in (none, two, keyword_only):
-        assert "exactly one positional argument" in _error(lambda bad=bad: flow.step("x", bad))
-    assert "must be callable" in _error(lambda: flow.step("x", 42))  # type: ignore[call-overload]
-    flow.step("ok", with_default)
-    flow.step("builtin", print)
+        message = _error(lambda bad=bad: flow.add_step("x", bad))
+        assert message.startswith("flow 'handlers', step 'x': the handler must take 1 positional")
+        assert "(run)" in message
+    assert "must be callable" in _error(lambda: flow.add_step("x", 42))  # type: ignore[arg-type]
+    flow.add_step("ok", with_default)
+    flow.add_step("builtin", print)
+    message = _error(lambda: flow.add_step("short", with_default, depends_on=["ok", "builtin"]))
+    assert "must take 3 positional parameter(s): (run, ok, builtin)" in message
+    assert "must take one positional parameter, the array element" in _error(
+        lambda: flow.add_step("m", none, map=True)
+    )
     assert len(flow) == 2
 
 
+def test_parameter_names_must_match_the_dependencies() -> None:
+    flow = Flow("names")
+
+    @flow.step()
+    def website(run: Any) -> str:
+        return "page"
+
+    @flow.step()
+    def pricing(run: Any) -> int:
+        return 1
+
+    def misnamed(run: Any, page: str) -> None:
+        pass
+
+    def swapped(run: Any, pricing: int, website: str) -> None:
+        pass
+
+    assert _error(lambda: flow.step(website)(misnamed)) == (
+        "flow 'names', step 'misnamed': parameter 'page' receives the output of dependency "
+        "'website'; name it 'website'"
+    )
+    assert _error(lambda: flow.step(website, pricing)(swapped)) == (  # type: ignore[arg-type]
+        "flow 'names', step 'swapped': parameter 'pricing' receives the output of dependency "
+        "'website'; the dependencies come in the order given to the decorator: "
+        "(run, website, pricing)"
+    )
+    # *args takes any dependencies; the run input's parameter may have any name
+    flow.add_step("anything", lambda *args: args, depends_on=[website, pricing])
+    flow.add_step("named", lambda r, website: website, depends_on=[website])
+    assert len(flow) == 4
+
+
+def test_more_dependencies_than_typed_statically_are_checked_at_definition() -> None:
+    flow = Flow("wide")
+    parts = [flow.add_step(f"p{i}", handler) for i in range(8)]
+
+    def seven(run: Any, p0: Any, p1: Any, p2: Any, p3: Any, p4: Any, p5: Any) -> None:
+        pass
+
+    assert "must take 9 positional parameter(s): (run, p0, p1, p2, p3, p4, p5, p6, p7)" in _error(
+        lambda: flow.step(*parts)(seven)
+    )
+
+    @flow.step(*parts)
+    def gather(run: Any, *outputs: Any) -> int:
+        return len(outputs)
+
+    assert flow["gather"].deps == tuple(f"p{i}" for i in range(8))
+
+
+def test_a_dependency_that_may_be_skipped_must_be_optional() -> None:
+    flow = Flow("optional")
+    vip = flow.add_step("vip", handler, run_if={"run": {"vip": True}})
+    risky = flow.add_step("risky", handler, when_exhausted="skip")
+    strict = flow.add_step("strict", handler, run_if={"run": {"x": 1}}, when_unmet="skip-cascade")
+
+    def required(run: Any, vip: str) -> None:
+        pass
+
+    def exhausted(run: Any, risky: int) -> None:
+        pass
+
+    assert _error(lambda: flow.step(vip)(required)) == (
+        "flow 'optional', step 'required': dependency 'vip' may be skipped (step 'vip' has "
+        "run_if and when_unmet='skip'), so parameter 'vip' must accept None: annotate it "
+        "`str | None`"
+    )
+    assert "step 'risky' has when_exhausted='skip'" in _error(lambda: flow.step(risky)(exhausted))
+
+    @flow.step(vip, risky, strict)
+    def accepted(run: Any, vip: str | None, risky: Optional[int], strict: str) -> None:  # noqa: UP045
+        pass
+
+    flow.add_step("untyped", lambda run, vip: vip, depends_on=[vip])
+    assert flow["vip"].skippable is not None
+    assert flow["strict"].skippable is None  # skip-cascade: its dependents are skipped too
+
+
 def test_get_step_of_an_unknown_slug_is_a_clear_error() -> None:
-    flow = Flow("lookup").step("summary", handler)
+    flow = Flow("lookup")
+    flow.add_step("summary", handler)
     assert _error(lambda: flow.get_step("sumary")) == (
         "flow 'lookup' has no step 'sumary' (did you mean 'summary'?)"
     )
@@ -330,4 +525,4 @@ def test_compiling_a_flow_without_steps_is_an_error() -> None:
 
 def test_definition_error_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="reserved"):
-        Flow("f").step("run", handler)
+        Flow("f").add_step("run", handler)

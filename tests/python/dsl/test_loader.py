@@ -76,7 +76,8 @@ def test_file_can_import_its_siblings(tmp_path: Path) -> None:
         """
         from helpers_for_flows import SLUG
         from pgflow import Flow
-        Only = Flow(SLUG).add_step("a")
+        Only = Flow(SLUG)
+        Only.add_step("a")
         """,
     )
     # without :Name, the only flow in the file is used
@@ -91,7 +92,8 @@ def test_loads_by_module_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         """
         from pgflow import Flow
         class Holder:
-            flow = Flow("billing_v1").add_step("charge")
+            flow = Flow("billing_v1")
+            flow.add_step("charge")
         Billing = Holder.flow
         """,
     )
@@ -118,7 +120,7 @@ def test_loads_by_module_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         ("def broken(:\n", ":X", "SyntaxError"),
         ("import no_such_module_for_pgflow_tests\n", ":X", "ModuleNotFoundError"),
         (
-            "from pgflow import Flow\nF = Flow('f').add_step('run')\n",
+            "from pgflow import Flow\nF = Flow('f')\nF.add_step('run')\n",
             ":F",
             "DefinitionError: flow 'f': step slug 'run' is reserved",
         ),

@@ -54,10 +54,10 @@ def _wait_or_stop(seconds: float) -> str:
 Long = Flow("test_long", max_attempts=3, base_delay=0, timeout=2)
 
 
-@Long.step("long")
-def long(input: dict[str, Any]) -> dict[str, int]:
+@Long.step()
+def long(run: dict[str, Any]) -> dict[str, int]:
     task = record("begin")
-    time.sleep(float(input["run"]["seconds"]))
+    time.sleep(float(run["seconds"]))
     record("done")
     return {"attempt": task.attempt}
 
@@ -67,8 +67,8 @@ def long(input: dict[str, Any]) -> dict[str, int]:
 Overrun = Flow("test_overrun", max_attempts=2, base_delay=0, timeout=5)
 
 
-@Overrun.step("slow", execution_timeout=2)
-def slow(input: dict[str, Any]) -> dict[str, int]:
+@Overrun.step(execution_timeout=2)
+def slow(run: dict[str, Any]) -> dict[str, int]:
     task = record("begin")
     if task.attempt == 1:
         record(_wait_or_stop(60))
@@ -80,19 +80,19 @@ def slow(input: dict[str, Any]) -> dict[str, int]:
 Cancellable = Flow("test_cancellable", max_attempts=3, base_delay=0, timeout=2)
 
 
-@Cancellable.step("sync_wait")
-def sync_wait(input: dict[str, Any]) -> str:
+@Cancellable.step()
+def sync_wait(run: dict[str, Any]) -> str:
     record("begin")
-    if input["run"].get("wait"):
+    if run.get("wait"):
         record(_wait_or_stop(60))
     return "sync"
 
 
-@Cancellable.step("async_wait")
-async def async_wait(input: dict[str, Any]) -> str:
+@Cancellable.step()
+async def async_wait(run: dict[str, Any]) -> str:
     task = current_task()
     await asyncio.to_thread(record, "begin", task)
-    if input["run"].get("wait"):
+    if run.get("wait"):
         try:
             await asyncio.sleep(60)
         except asyncio.CancelledError:
@@ -107,19 +107,19 @@ async def async_wait(input: dict[str, Any]) -> str:
 Partial = Flow("test_partial", max_attempts=1, timeout=30)
 
 
-@Partial.step("before")
-def before(input: dict[str, Any]) -> int:
+@Partial.step()
+def before(run: dict[str, Any]) -> int:
     record("done")
-    return int(input["run"]["x"]) + 1
+    return int(run["x"]) + 1
 
 
-Partial.add_step("elsewhere", depends_on=["before"])
+elsewhere = Partial.add_step("elsewhere", depends_on=[before])
 
 
-@Partial.step("after", depends_on=["elsewhere"])
-def after(input: dict[str, Any]) -> int:
+@Partial.step(elsewhere)
+def after(run: dict[str, Any], elsewhere: int) -> int:
     record("done")
-    return int(input["elsewhere"]) * 10
+    return elsewhere * 10
 
 
 # -- one flow slug, two definitions (dropped and recreated between them)
@@ -127,8 +127,8 @@ def after(input: dict[str, Any]) -> int:
 Recreated = Flow("test_recreated", max_attempts=1, timeout=30)
 
 
-@Recreated.step("one")
-def one(input: dict[str, Any]) -> str:
+@Recreated.step()
+def one(run: dict[str, Any]) -> str:
     record("v1")
     return "v1"
 
@@ -136,8 +136,8 @@ def one(input: dict[str, Any]) -> str:
 RecreatedV2 = Flow("test_recreated", max_attempts=1, timeout=30)
 
 
-@RecreatedV2.step("one", timeout=10)
-def one_v2(input: dict[str, Any]) -> str:
+@RecreatedV2.step(slug="one", timeout=10)
+def one_v2(run: dict[str, Any]) -> str:
     record("v2")
     return "v2"
 
@@ -151,7 +151,7 @@ def _explode(attempt: int) -> None:
     raise ValueError(f"exploded on attempt {attempt}")
 
 
-@Failing.step("explode")
-def explode(input: dict[str, Any]) -> None:
+@Failing.step()
+def explode(run: dict[str, Any]) -> None:
     task = record("begin")
     _explode(task.attempt)

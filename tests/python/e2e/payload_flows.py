@@ -11,10 +11,9 @@ from pgflow.jsonb import JsonValue
 Payloads = Flow("test_payloads", max_attempts=1, timeout=30)
 
 
-@Payloads.step("shape")
-def shape(input: dict[str, JsonValue]) -> JsonValue:
+@Payloads.step()
+def shape(run: JsonValue) -> JsonValue:
     """``{"size": n}``: a string of n bytes; ``{"output": v}``: v; anything else: ``"ok"``."""
-    run = input["run"]
     if isinstance(run, dict) and isinstance(run.get("size"), int):
         size = run["size"]
         assert isinstance(size, int)

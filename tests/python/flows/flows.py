@@ -61,29 +61,29 @@ def record(phase: str = "done") -> TaskContext:
 Diamond = Flow("test_diamond", timeout=30)
 
 
-@Diamond.step("a")
-def a(input: dict[str, Any]) -> int:
+@Diamond.step()
+def a(run: dict[str, Any]) -> int:
     record()
-    return int(input["run"]["x"]) + 1
+    return int(run["x"]) + 1
 
 
-@Diamond.step("b", depends_on=["a"])
-def b(input: dict[str, Any]) -> int:
+@Diamond.step(a)
+def b(run: dict[str, Any], a: int) -> int:
     record()
-    return int(input["a"]) * 2
+    return a * 2
 
 
-@Diamond.step("c", depends_on=["a"])
-async def c(input: dict[str, Any]) -> int:
+@Diamond.step(a)
+async def c(run: dict[str, Any], a: int) -> int:
     await asyncio.sleep(0.001)
     await asyncio.to_thread(record)
-    return int(input["a"]) * 3
+    return a * 3
 
 
-@Diamond.step("d", depends_on=["b", "c"])
-def d(input: dict[str, Any]) -> dict[str, int]:
+@Diamond.step(b, c)
+def d(run: dict[str, Any], b: int, c: int) -> dict[str, int]:
     record()
-    return {"sum": int(input["b"]) + int(input["c"]), "x": int(input["run"]["x"])}
+    return {"sum": b + c, "x": int(run["x"])}
 
 
 # -- fan-out and fan-in: split -> double[] (map) -> total
@@ -91,22 +91,22 @@ def d(input: dict[str, Any]) -> dict[str, int]:
 Mapped = Flow("test_map", timeout=30)
 
 
-@Mapped.step("split")
-def split(input: dict[str, Any]) -> list[int]:
+@Mapped.step()
+def split(run: dict[str, Any]) -> list[int]:
     record()
-    return [int(n) for n in input["run"]["numbers"]]
+    return [int(n) for n in run["numbers"]]
 
 
-@Mapped.step("double", depends_on=["split"], map=True)
+@Mapped.map(split)
 def double(number: int) -> int:
     record()
     return number * 2
 
 
-@Mapped.step("total", depends_on=["double"])
-def total(input: dict[str, Any]) -> dict[str, Any]:
+@Mapped.step(double)
+def total(run: dict[str, Any], double: list[int]) -> dict[str, Any]:
     record()
-    return {"doubled": input["double"], "total": sum(input["double"])}
+    return {"doubled": double, "total": sum(double)}
 
 
 # -- failures: one succeeds on its third attempt, one never does
@@ -114,8 +114,8 @@ def total(input: dict[str, Any]) -> dict[str, Any]:
 Flaky = Flow("test_flaky", max_attempts=3, base_delay=1, timeout=30)
 
 
-@Flaky.step("flaky")
-def flaky(input: dict[str, Any]) -> dict[str, int]:
+@Flaky.step()
+def flaky(run: dict[str, Any]) -> dict[str, int]:
     task = record()
     if task.attempt < 3:
         raise ConnectionError(f"transient failure on attempt {task.attempt}")
@@ -125,20 +125,20 @@ def flaky(input: dict[str, Any]) -> dict[str, int]:
 Doomed = Flow("test_doomed", max_attempts=2, base_delay=0, timeout=30)
 
 
-@Doomed.step("first")
-def first(input: dict[str, Any]) -> str:
+@Doomed.step()
+def first(run: dict[str, Any]) -> str:
     record()
     return "ok"
 
 
-@Doomed.step("doomed", depends_on=["first"])
-def doomed(input: dict[str, Any]) -> None:
+@Doomed.step(first)
+def doomed(run: dict[str, Any], first: str) -> None:
     record()
-    raise RuntimeError(f"boom for {input['run']['name']}")
+    raise RuntimeError(f"boom for {run['name']}")
 
 
-@Doomed.step("never", depends_on=["doomed"])
-def never(input: dict[str, Any]) -> None:
+@Doomed.step(doomed)
+def never(run: dict[str, Any], doomed: None) -> None:
     record()
 
 
@@ -147,22 +147,22 @@ def never(input: dict[str, Any]) -> None:
 Slow = Flow("test_slow", timeout=60)
 
 
-@Slow.step("nap")
-def nap(input: dict[str, Any]) -> dict[str, float]:
+@Slow.step()
+def nap(run: dict[str, Any]) -> dict[str, float]:
     record("begin")
-    time.sleep(float(input["run"]["seconds"]))
+    time.sleep(float(run["seconds"]))
     record("done")
-    return {"slept": float(input["run"]["seconds"])}
+    return {"slept": float(run["seconds"])}
 
 
 Crashy = Flow("test_crashy", max_attempts=3, base_delay=0, timeout=2)
 """Lease of 2 s: a crashed worker's tasks are claimable again 2 s after the claim."""
 
 
-@Crashy.step("work")
-def work(input: dict[str, Any]) -> dict[str, int]:
+@Crashy.step()
+def work(run: dict[str, Any]) -> dict[str, int]:
     task = record("begin")
     if task.attempt == 1:
-        time.sleep(float(input["run"]["first_attempt_seconds"]))
+        time.sleep(float(run["first_attempt_seconds"]))
     record("done")
-    return {"n": int(input["run"]["n"]), "attempt": task.attempt}
+    return {"n": int(run["n"]), "attempt": task.attempt}

@@ -55,13 +55,13 @@ def test_sync_and_async_handlers_see_their_task_and_are_reported(
     flow = Flow("embedded")
     seen: list[tuple[str, int, int]] = []
 
-    @flow.step("root")
-    def root(input: dict[str, Any]) -> list[int]:
+    @flow.step()
+    def root(run: dict[str, Any]) -> list[int]:
         task = current_task()
         seen.append((task.step_slug, task.task_index, task.attempt))
-        return list(range(int(input["run"]["n"])))
+        return list(range(int(run["n"])))
 
-    @flow.step("each", depends_on=["root"], map=True)
+    @flow.map(root)
     async def each(item: int) -> dict[str, int]:
         await asyncio.sleep(0.01)
         task = current_task()
@@ -88,12 +88,38 @@ def test_sync_and_async_handlers_see_their_task_and_are_reported(
         current_task()
 
 
+def test_handlers_receive_the_run_input_and_dependency_outputs_as_arguments(
+    conn: psycopg.Connection[TupleRow], database_url: str
+) -> None:
+    flow = Flow[dict[str, int]]("arguments")
+
+    @flow.step()
+    def base(run: dict[str, int]) -> int:
+        return run["n"] * 10
+
+    @flow.step(base, run_if={"run": {"vip": 1}})
+    def bonus(run: dict[str, int], base: int) -> int:
+        return base + 1
+
+    @flow.step(bonus, base)  # order given here, not definition order
+    async def report(run: dict[str, int], bonus: int | None, base: int) -> dict[str, object]:
+        return {"n": run["n"], "bonus": bonus, "base": base}
+
+    deploy_flow(conn, flow)
+    with running(Worker([flow], database_url, options=fast())), Client(database_url) as client:
+        vip = client.start(flow, {"n": 2, "vip": 1}).result(timeout=20)
+        skipped = client.start(flow, {"n": 3}).result(timeout=20)
+    assert vip == {"report": {"n": 2, "bonus": 21, "base": 20}}
+    # bonus's condition is unmet: skipped, so report receives None for it
+    assert skipped == {"report": {"n": 3, "bonus": None, "base": 30}}
+
+
 def test_outputs_the_database_cannot_store_fail_the_task_with_the_reason(
     conn: psycopg.Connection[TupleRow], database_url: str
 ) -> None:
     flow = Flow("bad_output", max_attempts=1)
-    flow.step("nan", lambda _: float("nan"))
-    flow.step("object", lambda _: {"at": object()})
+    flow.add_step("nan", lambda _: float("nan"))
+    flow.add_step("object", lambda _: {"at": object()})
     deploy_flow(conn, flow)
     with running(Worker([flow], database_url, options=fast())), Client(database_url) as client:
         run = client.start(flow, {}).wait(timeout=20)
@@ -107,7 +133,7 @@ def test_a_step_without_a_handler_stays_queued_for_another_worker(
     conn: psycopg.Connection[TupleRow], database_url: str
 ) -> None:
     flow = Flow("half_handled", max_attempts=1)
-    flow.step("mine", lambda _: 1)
+    flow.add_step("mine", lambda _: 1)
     flow.add_step("theirs", depends_on=["mine"])
     deploy_flow(conn, flow)
     with (
@@ -142,16 +168,16 @@ def test_a_worker_refuses_a_flow_whose_deployed_shape_differs(
     conn: psycopg.Connection[TupleRow], database_url: str
 ) -> None:
     deployed = Flow("shapes")
-    deployed.step("a", lambda _: 1)
+    deployed.add_step("a", lambda _: 1)
     deploy_flow(conn, deployed)
     changed = Flow("shapes")
-    changed.step("a", lambda _: 1)
-    changed.step("b", lambda _: 2, depends_on=["a"])
+    changed.add_step("a", lambda _: 1)
+    changed.add_step("b", lambda run, a: 2, depends_on=["a"])
 
     with pytest.raises(ShapeMismatchError):
         Worker([changed], database_url, options=fast()).run(install_signal_handlers=False)
     missing = Flow("never_deployed")
-    missing.step("a", lambda _: 1)
+    missing.add_step("a", lambda _: 1)
     with pytest.raises(FlowNotFoundError):
         Worker([missing], database_url, options=fast()).run(install_signal_handlers=False)
 
@@ -164,7 +190,7 @@ def test_concurrency_limits_running_handlers(
     now_running = 0
     most = 0
 
-    @flow.step("work")
+    @flow.step()
     def work(_: object) -> None:
         nonlocal now_running, most
         with lock:
@@ -187,7 +213,7 @@ def test_the_worker_reconnects_after_its_connections_are_killed(
     conn: psycopg.Connection[TupleRow], database_url: str
 ) -> None:
     flow = Flow("resilient")
-    flow.step("echo", lambda input: input["run"])
+    flow.add_step("echo", lambda run: run)
     deploy_flow(conn, flow)
     worker = Worker([flow], database_url, options=fast())
     with running(worker) as result:

@@ -98,7 +98,7 @@ def test_a_sync_handler_sees_the_stop_flag_and_its_outcome_carries_the_reason() 
     flow = Flow("f")
     started = threading.Event()
 
-    @flow.step("s")
+    @flow.step(slug="s")
     def waits(_: object) -> str:
         started.set()
         return "stopped" if current_task().wait_stopped(10) else "timed out waiting"
@@ -113,7 +113,7 @@ def test_a_sync_handler_sees_the_stop_flag_and_its_outcome_carries_the_reason() 
 def test_an_async_handler_is_cancelled_at_its_next_await() -> None:
     flow = Flow("f")
 
-    @flow.step("s")
+    @flow.step(slug="s")
     async def sleeps(_: object) -> str:
         await asyncio.sleep(10)
         return "slept"
@@ -170,9 +170,9 @@ def spans() -> Any:
 
 def test_each_task_execution_is_a_span_with_its_outcome(spans: Any) -> None:
     flow = Flow("f")
-    flow.step("ok", lambda _: 1)
+    flow.add_step("ok", lambda _: 1)
 
-    @flow.step("bad")
+    @flow.step()
     def bad(_: object) -> None:
         raise ValueError("no")
 
@@ -192,7 +192,7 @@ def test_handler_spans_join_the_trace_of_whoever_started_the_run(
     spans: Any, conn: psycopg.Connection[TupleRow], database_url: str
 ) -> None:
     flow = Flow("traced")
-    flow.step("only", lambda _: 1)
+    flow.add_step("only", lambda _: 1)
     deploy_flow(conn, flow)
     worker = Worker([flow], database_url, options=WorkerOptions(poll_interval=5, grace_period=5))
     spans.clear()

@@ -43,7 +43,7 @@ def pool(database_url: str) -> Iterator[ConnectionPool[Any]]:
 def one_step(conn: psycopg.Connection[TupleRow]) -> Flow[Any]:
     """``one_step``: a single root step, one attempt (handlers are not run here)."""
     flow = Flow("one_step", max_attempts=1, timeout=60)
-    flow.step("only", lambda input: input["run"])
+    flow.add_step("only", lambda run: run)
     deploy_flow(conn, flow)
     return flow
 

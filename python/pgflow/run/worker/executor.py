@@ -1,12 +1,14 @@
 """Runs step handlers: sync ones on daemon threads, async ones on one event loop.
 
 The executor knows nothing about the database.  It calls the handler with
-the task input, encodes the output as JSON text (so a value jsonb would
-refuse, or one over the worker's ``max_output_bytes``, fails the task with a
-clear message instead of failing the report), and hands an :class:`Outcome`
-to a callback.  A task whose input Python could not decode fails at once
-without calling the handler.  It counts handlers in flight so the claim loop
-asks for exactly the free slots.
+the task input spread into arguments (``(run, *dependency outputs)``, or
+the element for a map step: :mod:`pgflow.define.handlers`), encodes the
+output as JSON text (so a value jsonb would refuse, or one over the
+worker's ``max_output_bytes``, fails the task with a clear message instead
+of failing the report), and hands an :class:`Outcome` to a callback.  A
+task whose input Python could not decode fails at once without calling the
+handler.  It counts handlers in flight so the claim loop asks for exactly
+the free slots.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from pgflow.define.dsl import StepDefinition
+from pgflow.define.models import to_jsonable
 from pgflow.run.rows import ClaimedTask
 from pgflow.run.tracing import TaskSpan, start_task_span
 from pgflow.run.worker.context import StopReason, TaskContext, reset_current, set_current
@@ -99,7 +102,9 @@ def encode_output(value: object, max_bytes: int | None = None) -> str:
     :class:`OutputTooLarge` if its UTF-8 text is over ``max_bytes``.
     """
     try:
-        text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(
+            value, allow_nan=False, ensure_ascii=False, separators=(",", ":"), default=to_jsonable
+        )
     except (TypeError, ValueError) as error:
         raise OutputError(f"the handler's return value is not JSON: {error}") from None
     except RecursionError:
@@ -120,6 +125,11 @@ def encode_output(value: object, max_bytes: int | None = None) -> str:
             " (--max-output-bytes)"
         )
     return text
+
+
+def _output_value(step: StepDefinition, result: object) -> object:
+    """The handler's result, validated against its pydantic return type when it has one."""
+    return result if step.binding is None else step.binding.output_json(result)
 
 
 class _ThreadPool:
@@ -303,10 +313,10 @@ class HandlerExecutor:
         scope = span.activate()
         try:
             assert step.handler is not None
-            result = step.handler(task.input)
+            result = step.handler(*step.arguments(task.input))
             if inspect.isawaitable(result):
                 result = self._event_loop().run_until_done(result)
-            output = encode_output(result, self._max_output_bytes)
+            output = encode_output(_output_value(step, result), self._max_output_bytes)
         except BaseException as error:
             self._finish(task, started, error=error, context=context, span=span)
         else:
@@ -327,10 +337,10 @@ class HandlerExecutor:
         scope = span.activate()
         try:
             assert step.handler is not None
-            result = step.handler(task.input)
+            result = step.handler(*step.arguments(task.input))
             if inspect.isawaitable(result):
                 result = await result
-            output = encode_output(result, self._max_output_bytes)
+            output = encode_output(_output_value(step, result), self._max_output_bytes)
         except BaseException as error:
             # CancelledError included: a handler told to stop ends here, and
             # its outcome carries the stop reason (not reported as a failure)
