@@ -399,6 +399,7 @@ class StepLimitsInfo:
     def is_limited(self) -> bool:
         return self.concurrency is not None or self.rate_limit is not None
 
+
 def async_row_cursor(
     conn: psycopg.AsyncConnection[Any], row_type: type[RowT]
 ) -> psycopg.AsyncCursor[RowT]:

@@ -30,10 +30,10 @@ def cli(*args: str) -> int:
 
 def limited_flow(slug: str = "api_sync", **limits: Any) -> Flow[Any]:
     flow: Flow[Any] = Flow(slug)
-    flow.step("fetch", lambda i: i)
-    flow.step(
+    flow.add_step("fetch", lambda run: run)
+    flow.add_step(
         "push",
-        lambda i: i,
+        lambda run, fetch: fetch,
         depends_on=["fetch"],
         **(
             limits
@@ -68,7 +68,7 @@ def test_the_dsl_rejects_bad_limits_naming_flow_and_step(
 ) -> None:
     flow: Flow[Any] = Flow("bad_limits")
     with pytest.raises(DefinitionError) as caught:
-        flow.step("call", lambda i: i, **options)
+        flow.add_step("call", lambda run: run, **options)
     assert "'bad_limits'" in str(caught.value)
     assert "'call'" in str(caught.value)
     assert needle in str(caught.value)
@@ -76,8 +76,8 @@ def test_the_dsl_rejects_bad_limits_naming_flow_and_step(
 
 def test_limits_stay_out_of_the_shape_and_go_to_add_step() -> None:
     plain: Flow[Any] = Flow("api_sync")
-    plain.step("fetch", lambda i: i)
-    plain.step("push", lambda i: i, depends_on=["fetch"])
+    plain.add_step("fetch", lambda run: run)
+    plain.add_step("push", lambda run, fetch: fetch, depends_on=["fetch"])
     limited = limited_flow()
 
     assert limited.shape().hash() == plain.shape().hash()
@@ -193,7 +193,7 @@ def test_pgflow_inspect_shows_declared_and_live_limits(
     module.write_text(
         "from pgflow import Flow\n"
         "flow = Flow('api_sync')\n"
-        "flow.step('push', lambda i: i, concurrency=5, concurrency_key='run.customer')\n"
+        "flow.add_step('push', lambda run: run, concurrency=5, concurrency_key='run.customer')\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     assert cli("deploy", "limited_mod:flow", "--database-url", database_url) == 0
@@ -216,14 +216,14 @@ def test_a_run_started_with_a_priority_is_claimed_first(
     conn: psycopg.Connection[TupleRow], database_url: str
 ) -> None:
     flow: Flow[Any] = Flow("prio_flow")
-    flow.step("only", lambda i: i)
+    flow.add_step("only", lambda run: run)
     deploy_flow(conn, flow)
     with Client(database_url) as client:
         for _ in range(20):
             client.start(flow, {})
         urgent = client.start(flow, {}, priority=5)
         with pytest.raises(TypeError):
-            client.start(flow, {}, priority="high")  # type: ignore[call-overload]
+            client.start(flow, {}, priority="high")  # type: ignore[arg-type]
     assert cli("start", "prio_flow", "--priority", "9", "--database-url", database_url) == 0
 
     rows = conn.execute(

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -46,11 +45,11 @@ def running(worker: Worker, timeout: float = 20) -> Iterator[None]:
 def test_two_workers_never_run_more_handlers_than_the_step_concurrency(
     conn: psycopg.Connection[TupleRow], database_url: str
 ) -> None:
-    flow: Flow[Any] = Flow("limited_worker_flow")
+    flow: Flow[list[int]] = Flow("limited_worker_flow")
     lock = threading.Lock()
     running_now = {"n": 0, "peak": 0}
 
-    @flow.step("each", map=True, concurrency=2)
+    @flow.map(concurrency=2)
     def each(item: int) -> int:
         with lock:
             running_now["n"] += 1
