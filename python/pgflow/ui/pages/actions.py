@@ -93,6 +93,7 @@ async def start_run(request: Request) -> Response:
             "input": json.dumps(value),
             "run_id": None,
             "trace_context": None,
+            "priority": 0,
         }
         try:
             run = await run_in_threadpool(_call_run, context, queries.START_FLOW, params)
