@@ -9,6 +9,7 @@ Bodies are form-encoded (plain HTML forms), capped at ``max_input_bytes``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 from uuid import UUID
@@ -21,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from pgflow import queries
 from pgflow.errors import translate
+from pgflow.run import calls
 from pgflow.run.rows import Run, row_cursor
 from pgflow.ui.app import UiContext, ui_context
 from pgflow.ui.pages.flows import flow_page_context
@@ -64,7 +66,7 @@ def _message(error: psycopg.Error) -> str:
     return f"{text} ({detail})" if detail else text
 
 
-def _call_run(context: UiContext, query: Any, params: dict[str, Any]) -> Run | None:
+def _call_run(context: UiContext, query: Any, params: Mapping[str, object]) -> Run | None:
     with context.pool.connection() as conn, row_cursor(conn, Run) as cur:
         return cur.execute(query, params).fetchone()
 
@@ -88,15 +90,10 @@ async def start_run(request: Request) -> Response:
         error = f"not JSON: {problem.msg} at line {problem.lineno}, column {problem.colno}"
     run: Run | None = None
     if error is None:
-        params = {
-            "flow_slug": flow_slug,
-            "input": json.dumps(value),
-            "run_id": None,
-            "trace_context": None,
-            "priority": 0,
-        }
+        # the clients' own start call: a new start option cannot break the form
+        call = calls.start(flow_slug, value, {})
         try:
-            run = await run_in_threadpool(_call_run, context, queries.START_FLOW, params)
+            run = await run_in_threadpool(_call_run, context, call.sql, call.params)
         except psycopg.errors.InsufficientPrivilege:
             raise
         except psycopg.Error as problem:
