@@ -6,3 +6,9 @@
 -- of their table in extension/src too, so fresh and upgraded tables match.
 -- tests/python/cli/test_upgrade.py compares a fresh 0.3.0 with upgraded
 -- 0.1.0 and 0.2.0 installs and names whatever differs.
+
+-- issue 14: secret paths (shape) and output bounds (operational)
+alter table pgflow.flows add column if not exists secret_input text[];
+alter table pgflow.flows add column if not exists max_output_bytes integer;
+alter table pgflow.steps add column if not exists secret_output text[];
+alter table pgflow.steps add column if not exists max_output_bytes integer;
