@@ -28,6 +28,7 @@ __all__ = [
     "DROP_FLOW",
     "EXTEND_LEASES",
     "FAIL_TASK",
+    "FLOW_SECRET_INPUT",
     "GET_FLOW",
     "GET_RUN",
     "GET_RUNS",
@@ -141,3 +142,4 @@ UNRETIRE_FLOW: Final = QUERIES["unretire_flow"]
 PRUNE_RUNS: Final = QUERIES["prune_runs"]
 PRUNE_WORKERS: Final = QUERIES["prune_workers"]
 LIST_WORKERS: Final = QUERIES["list_workers"]
+FLOW_SECRET_INPUT: Final = QUERIES["flow_secret_input"]

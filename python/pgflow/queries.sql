@@ -322,3 +322,10 @@ select 1
   from pgflow.workers
  where pid = %(pid)s
    and stopped_at is null
+
+-- ---------------------------------------------------------------------------
+-- Payloads (pgflow.payload)
+
+-- name: flow_secret_input
+-- The paths of a flow's run input that the client seals before start_flow.
+select secret_input from pgflow.flows where flow_slug = %(flow_slug)s;

@@ -33,6 +33,7 @@ from pgflow.define.shape import FlowShape, StepShape
 from pgflow.define.slugs import validate_flow_slug, validate_step_slug
 from pgflow.errors import DefinitionError
 from pgflow.jsonb import JsonObject, to_json_value
+from pgflow.payload.paths import WHOLE, check_secret_paths, condition_secret_path
 from pgflow.vocabulary import (
     DEFAULT_BASE_DELAY,
     DEFAULT_DELAY_SECONDS,
@@ -107,6 +108,10 @@ class StepDefinition:
     when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED
     execution_timeout: int | None = None
     """Seconds one attempt may run in all before it fails (None: no limit)."""
+    secret_output: tuple[str, ...] = ()
+    """Paths into the output the worker seals (``"$"``: all of it); see :mod:`pgflow.payload`."""
+    max_output_bytes: int | None = None
+    """The largest output the database accepts (None: the flow's); operational."""
 
     @property
     def is_map(self) -> bool:
@@ -128,6 +133,8 @@ class StepDefinition:
             when_unmet=self.when_unmet,
             when_exhausted=self.when_exhausted,
             execution_timeout=self.execution_timeout,
+            secret_output=self.secret_output,
+            max_output_bytes=self.max_output_bytes,
         )
 
 
@@ -149,7 +156,16 @@ class Flow(Generic[RunT]):
     (>= 0, doubled per retry) and ``timeout`` seconds (>= 1, the task lease).
     """
 
-    __slots__ = ("_base_delay", "_by_slug", "_max_attempts", "_slug", "_steps", "_timeout")
+    __slots__ = (
+        "_base_delay",
+        "_by_slug",
+        "_max_attempts",
+        "_max_output_bytes",
+        "_secret_input",
+        "_slug",
+        "_steps",
+        "_timeout",
+    )
 
     def __init__(
         self,
@@ -158,12 +174,19 @@ class Flow(Generic[RunT]):
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         base_delay: int = DEFAULT_BASE_DELAY,
         timeout: int = DEFAULT_TIMEOUT,
+        secret_input: Sequence[str] = (),
+        max_output_bytes: int | None = None,
     ) -> None:
         self._slug = validate_flow_slug(slug)
         where = f"flow {slug!r}"
         self._max_attempts = _int_option(where, "max_attempts", max_attempts, minimum=1)
         self._base_delay = _int_option(where, "base_delay", base_delay, minimum=0)
         self._timeout = _int_option(where, "timeout", timeout, minimum=1)
+        # paths into the run input the client seals (see pgflow.payload)
+        self._secret_input = check_secret_paths(where, "secret_input", secret_input)
+        self._max_output_bytes = _optional_int(
+            where, "max_output_bytes", max_output_bytes, minimum=1
+        )
         self._steps: list[StepDefinition] = []
         self._by_slug: dict[str, StepDefinition] = {}
 
@@ -185,6 +208,11 @@ class Flow(Generic[RunT]):
     @property
     def timeout(self) -> int:
         return self._timeout
+
+    @property
+    def secret_input(self) -> tuple[str, ...]:
+        """Paths into the run input that the client seals before the database sees them."""
+        return self._secret_input
 
     @property
     def steps(self) -> tuple[StepDefinition, ...]:
@@ -221,6 +249,8 @@ class Flow(Generic[RunT]):
             base_delay=self._base_delay,
             timeout=self._timeout,
             steps=tuple(step.shape() for step in self._steps),
+            secret_input=self._secret_input,
+            max_output_bytes=self._max_output_bytes,
         )
 
     # -- adding steps -------------------------------------------------------
@@ -242,6 +272,8 @@ class Flow(Generic[RunT]):
         when_unmet: Policy = DEFAULT_WHEN_UNMET,
         when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
         execution_timeout: int | None = None,
+        secret_output: bool | Sequence[str] = False,
+        max_output_bytes: int | None = None,
     ) -> Callable[[_H], _H]: ...
 
     @overload
@@ -261,6 +293,8 @@ class Flow(Generic[RunT]):
         when_unmet: Policy = DEFAULT_WHEN_UNMET,
         when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
         execution_timeout: int | None = None,
+        secret_output: bool | Sequence[str] = False,
+        max_output_bytes: int | None = None,
     ) -> Self: ...
 
     def step(
@@ -279,6 +313,8 @@ class Flow(Generic[RunT]):
         when_unmet: Policy = DEFAULT_WHEN_UNMET,
         when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
         execution_timeout: int | None = None,
+        secret_output: bool | Sequence[str] = False,
+        max_output_bytes: int | None = None,
     ) -> Self | Callable[[_H], _H]:
         """Add a step: with ``handler`` returns the flow (chaining); without, a decorator.
 
@@ -295,6 +331,9 @@ class Flow(Generic[RunT]):
         long a dead worker keeps a task, not how long a handler may run.
         ``execution_timeout`` (seconds, default: no limit) bounds one attempt's
         total run time; an attempt that overruns fails and retries.
+        ``secret_output`` (True, or paths into the output) is sealed by the
+        worker before the database sees it; ``max_output_bytes`` bounds one
+        task output (default: the flow's, else 16 MiB).
         """
         options: dict[str, Any] = {
             "depends_on": depends_on,
@@ -308,6 +347,8 @@ class Flow(Generic[RunT]):
             "when_unmet": when_unmet,
             "when_exhausted": when_exhausted,
             "execution_timeout": execution_timeout,
+            "secret_output": secret_output,
+            "max_output_bytes": max_output_bytes,
         }
         if handler is not None:
             self._append(self._build(slug, handler, **options))
@@ -338,6 +379,8 @@ class Flow(Generic[RunT]):
         when_unmet: Policy = DEFAULT_WHEN_UNMET,
         when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED,
         execution_timeout: int | None = None,
+        secret_output: bool | Sequence[str] = False,
+        max_output_bytes: int | None = None,
     ) -> Self:
         """Add a step, handler optional, and return the flow.
 
@@ -360,6 +403,8 @@ class Flow(Generic[RunT]):
                 when_unmet=when_unmet,
                 when_exhausted=when_exhausted,
                 execution_timeout=execution_timeout,
+                secret_output=secret_output,
+                max_output_bytes=max_output_bytes,
             )
         )
         return self
@@ -392,6 +437,8 @@ class Flow(Generic[RunT]):
         when_unmet: Policy,
         when_exhausted: Policy,
         execution_timeout: int | None = None,
+        secret_output: bool | Sequence[str] = False,
+        max_output_bytes: int | None = None,
     ) -> StepDefinition:
         step_slug = validate_step_slug(self._slug, slug)
         where = f"flow {self._slug!r}, step {step_slug!r}"
@@ -407,6 +454,10 @@ class Flow(Generic[RunT]):
             )
         if handler is not None:
             _check_handler(where, handler)
+        secret_paths = _secret_output(where, secret_output)
+        run_if_object = _condition(where, "run_if", run_if)
+        run_unless_object = _condition(where, "run_unless", run_unless)
+        self._check_conditions(where, deps, run_if_object, run_unless_object)
         return StepDefinition(
             flow_slug=self._slug,
             slug=step_slug,
@@ -419,14 +470,36 @@ class Flow(Generic[RunT]):
             base_delay=_optional_int(where, "base_delay", base_delay, minimum=0),
             timeout=_optional_int(where, "timeout", timeout, minimum=1),
             delay_seconds=_int_option(where, "delay_seconds", delay_seconds, minimum=0),
-            run_if=_condition(where, "run_if", run_if),
-            run_unless=_condition(where, "run_unless", run_unless),
+            run_if=run_if_object,
+            run_unless=run_unless_object,
             when_unmet=_policy(where, "when_unmet", when_unmet),
             when_exhausted=_policy(where, "when_exhausted", when_exhausted),
             execution_timeout=_optional_int(
                 where, "execution_timeout", execution_timeout, minimum=1
             ),
+            secret_output=secret_paths,
+            max_output_bytes=_optional_int(where, "max_output_bytes", max_output_bytes, minimum=1),
         )
+
+    def _check_conditions(
+        self,
+        where: str,
+        deps: tuple[str, ...],
+        run_if: JsonObject | None,
+        run_unless: JsonObject | None,
+    ) -> None:
+        """A condition must not read a secret path: the database holds only its ciphertext."""
+        if run_if is None and run_unless is None:
+            return
+        secrets = [path_in("run", path) for path in self._secret_input]
+        for dep in deps:
+            secrets += [path_in(dep, path) for path in self._by_slug[dep].secret_output]
+        read = condition_secret_path(run_if, secrets) or condition_secret_path(run_unless, secrets)
+        if read is not None:
+            raise DefinitionError(
+                f"{where}: the condition reads the secret path {read!r}; the database holds "
+                "secrets only sealed, so test a value that is not secret"
+            )
 
     def _check_deps(
         self, where: str, step_slug: str, depends_on: str | Sequence[str]
@@ -470,6 +543,23 @@ def _check_handler(where: str, handler: object) -> None:
             f"{where}: the handler must accept exactly one positional argument "
             f"(the task input); its signature is {signature}"
         ) from None
+
+
+def _secret_output(where: str, value: object) -> tuple[str, ...]:
+    if value is True:
+        return (WHOLE,)
+    if value is False or value is None:
+        return ()
+    if not isinstance(value, Sequence):
+        raise DefinitionError(
+            f"{where}: secret_output must be True or a list of paths, not {value!r}"
+        )
+    return check_secret_paths(where, "secret_output", value)
+
+
+def path_in(root: str, path: str) -> str:
+    """A secret path of the run input or a dependency's output as a path into the step input."""
+    return root if path == WHOLE else f"{root}.{path}"
 
 
 def _int_option(where: str, name: str, value: object, *, minimum: int) -> int:

@@ -38,9 +38,10 @@ import os
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, LiteralString, TypeVar, overload
+from typing import Any, LiteralString, TypeVar, cast, overload
 from uuid import UUID
 
 import psycopg
@@ -56,6 +57,8 @@ from pgflow.errors import (
     RunNotFoundError,
     translate,
 )
+from pgflow.jsonb import JsonValue
+from pgflow.payload.codec import CodecContext, Payloads
 from pgflow.run.retry import retry
 from pgflow.run.rows import (
     FINISHED_RUN_STATUSES,
@@ -170,7 +173,11 @@ class Client:
         pool: ConnectionPool[Any] | None = None,
         max_connections: int = 4,
         connect_timeout: float = 10.0,
+        payloads: Payloads | None = None,
     ) -> None:
+        # codecs: secrets sealed with PGFLOW_KEYS by default (see pgflow.payload)
+        self.payloads = payloads if payloads is not None else Payloads.from_env()
+        self._secret_inputs: dict[str, tuple[str, ...]] = {}
         if pool is not None:
             self._pool = pool
             self._owns_pool = False
@@ -252,9 +259,13 @@ class Client:
         """
         slug = flow.slug if isinstance(flow, Flow) else flow
         carrier = current_trace_context()
+        value = {} if input is None else input
+        paths = flow.secret_input if isinstance(flow, Flow) else self._secret_input(slug)
+        if paths:  # the database only ever sees these sealed
+            value = self.payloads.seal_input(slug, paths, cast(JsonValue, value))
         params = {
             "flow_slug": slug,
-            "input": _encode_input({} if input is None else input),
+            "input": _encode_input(value),
             "run_id": None if run_id is None else _as_uuid(run_id),
             "trace_context": Jsonb(carrier) if carrier else None,
         }
@@ -263,6 +274,33 @@ class Client:
         assert run is not None
         log.debug("started run %s of %s", run.run_id, slug)
         return RunHandle(self, run.run_id, run.flow_slug)
+
+    def _secret_input(self, slug: str) -> tuple[str, ...]:
+        """The flow's secret input paths, read once per slug (flows are immutable).
+
+        Only with a secrets codec: without one there is nothing to seal with,
+        and ``start_flow`` refuses a plain secret (``PlainSecretError``).
+        """
+        if self.payloads.secrets is None:
+            return ()
+        paths = self._secret_inputs.get(slug)
+        if paths is None:
+            with self._connection() as conn:
+                row = conn.execute(queries.FLOW_SECRET_INPUT, {"flow_slug": slug}).fetchone()
+            paths = tuple(row[0] or ()) if row is not None else ()
+            self._secret_inputs[slug] = paths
+        return paths
+
+    def _opened(self, run: Run) -> Run:
+        """The run with its sealed input and output opened (envelopes no codec here opens stay)."""
+        if not self.payloads.active:
+            return run
+        context = CodecContext(run.flow_slug)
+        return replace(
+            run,
+            input=self.payloads.open(run.input, context, strict=False),
+            output=self.payloads.open(run.output, context, strict=False),
+        )
 
     def run(self, run_id: UUID | str) -> RunHandle:
         """A handle on an existing run (nothing is read until you call it)."""
@@ -474,13 +512,12 @@ class Client:
                 pruned_workers = int(row[0]) if row is not None else 0
         return PruneResult(runs=total, workers=pruned_workers, batches=batches)
 
-    @staticmethod
-    def _read_run(conn: psycopg.Connection[Any], run_id: UUID) -> Run:
+    def _read_run(self, conn: psycopg.Connection[Any], run_id: UUID) -> Run:
         with row_cursor(conn, Run) as cur:
             run = cur.execute(queries.GET_RUN, {"run_id": run_id}).fetchone()
         if run is None:
             raise RunNotFoundError(f"run {run_id} not found", sqlstate="PF010")
-        return run
+        return self._opened(run)
 
     # -- waiting ---------------------------------------------------------------------
 
@@ -532,7 +569,7 @@ class Client:
         with self._connection() as conn, row_cursor(conn, Run) as cur:
             rows = cur.execute(queries.GET_RUNS, {"run_ids": ids}).fetchall()
         found = {run.run_id: run for run in rows}
-        return {uid: found[uid] for uid in ids}
+        return {uid: self._opened(found[uid]) for uid in ids}
 
     def _wait_on_connection(
         self,
