@@ -66,7 +66,7 @@ def deployed(conn: psycopg.Connection[TupleRow]) -> None:
 @pytest.fixture
 def worker_with_keys(database_url: str, keys: str, deployed: None) -> Iterator[WorkerProcess]:
     process = WorkerProcess(
-        [f"{FLOWS}:Secrets", f"{FLOWS}:Failing"],
+        [f"{FLOWS}:Secrets", f"{FLOWS}:Failing", f"{FLOWS}:Bounded"],
         database_url,
         options=["--poll-interval", "1", "--log-level", "debug"],
         env={"PGFLOW_KEYS": keys},
@@ -179,3 +179,16 @@ def test_a_worker_with_a_wrong_key_fails_the_task_clearly_and_keeps_serving(
         process.stop()
         print(f"--- worker log ---\n{process.log_text()}")
         process.close()
+
+
+def test_an_output_over_the_step_limit_fails_the_task_from_the_worker(
+    database_url: str, worker_with_keys: WorkerProcess
+) -> None:
+    """The worker's own limit is 16 MiB; the database's, for this step, 1,000 bytes."""
+    with Client(database_url) as client:
+        final = client.start("test_bounded_output", {}).wait(timeout=60)
+    assert final.status == "failed"
+    assert final.error_message is not None
+    assert "PF032" in final.error_message
+    assert "'big'" in final.error_message and "over the limit of 1000" in final.error_message
+    assert worker_with_keys.poll() is None
