@@ -14,7 +14,8 @@ def use(input: dict[str, JsonValue]) -> JsonValue:
     run = input["run"]
     assert isinstance(run, dict)
     token = run["token"]
-    assert isinstance(token, str) and token.startswith("TOKEN-")  # the handler sees it plain
+    assert isinstance(token, str)
+    assert token.startswith("TOKEN-")
     return {"derived": f"DERIVED-{token}", "length": len(token)}
 
 
@@ -29,7 +30,8 @@ def cards(input: dict[str, JsonValue]) -> JsonValue:
 @Secrets.step("last4", depends_on="cards", map=True)
 def last4(card: JsonValue) -> JsonValue:
     """One task per (sealed) card; sees the card plain, returns something not secret."""
-    assert isinstance(card, str) and card.startswith("CARD-")
+    assert isinstance(card, str)
+    assert card.startswith("CARD-")
     return len(card)
 
 
@@ -39,7 +41,8 @@ def check(input: dict[str, JsonValue]) -> JsonValue:
     use_output = input["use"]
     assert isinstance(use_output, dict)
     derived = use_output["derived"]
-    assert isinstance(derived, str) and derived.startswith("DERIVED-")  # opened for the dependent
+    assert isinstance(derived, str)
+    assert derived.startswith("DERIVED-")
     return "checked"
 
 

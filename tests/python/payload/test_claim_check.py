@@ -28,7 +28,8 @@ def produce(input: dict[str, JsonValue]) -> JsonValue:
 @flow.step("consume", depends_on="produce")
 def consume(input: dict[str, JsonValue]) -> JsonValue:
     produced = input["produce"]
-    assert isinstance(produced, dict) and produced["blob"] == BIG  # opened transparently
+    assert isinstance(produced, dict)
+    assert produced["blob"] == BIG
     blob = produced["blob"]
     assert isinstance(blob, str)
     received.append(len(blob))
@@ -51,11 +52,13 @@ def test_a_large_output_round_trips_through_the_store(
     finally:
         worker.stop()
         thread.join(timeout=30)
-    assert final.status == "completed" and final.output == {"consume": 200_000}
+    assert final.status == "completed"
+    assert final.output == {"consume": 200_000}
     assert received == [200_000]
     row = conn.execute(
         "select output from pgflow.step_states where step_slug = 'produce'"
     ).fetchone()
-    assert row is not None and row[0]["$pgflow"] == "claim_check"  # a reference only
+    assert row is not None
+    assert row[0]["$pgflow"] == "claim_check"
     assert row[0]["bytes"] > 200_000
     assert len(list((tmp_path / "store").iterdir())) == 1

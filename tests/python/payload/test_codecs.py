@@ -24,7 +24,9 @@ def test_a_sealed_value_opens_to_the_same_value_and_hides_it() -> None:
     codec = EncryptionCodec({"k1": key()})
     sealed = codec.encode({"token": "tok_live_123456"}, CONTEXT)
     assert isinstance(sealed, dict)
-    assert sealed["$pgflow"] == "sealed" and sealed["kid"] == "k1" and sealed["alg"] == "A256GCM"
+    assert sealed["$pgflow"] == "sealed"
+    assert sealed["kid"] == "k1"
+    assert sealed["alg"] == "A256GCM"
     assert "tok_live_123456" not in str(sealed)
     assert codec.decode(sealed, CONTEXT) == {"token": "tok_live_123456"}
 
@@ -35,7 +37,8 @@ def test_old_values_open_after_a_new_key_is_added_and_new_ones_use_it() -> None:
     sealed_before = before.encode("secret-one", CONTEXT)
     rotated = EncryptionCodec({"2026-01": old, "2026-06": key()})
     sealed_after = rotated.encode("secret-two", CONTEXT)
-    assert isinstance(sealed_after, dict) and sealed_after["kid"] == "2026-06"
+    assert isinstance(sealed_after, dict)
+    assert sealed_after["kid"] == "2026-06"
     assert isinstance(sealed_before, dict)
     assert rotated.decode(sealed_before, CONTEXT) == "secret-one"
     assert rotated.decode(sealed_after, CONTEXT) == "secret-two"
@@ -70,7 +73,8 @@ def test_keys_come_from_pgflow_keys_newest_last(monkeypatch: pytest.MonkeyPatch)
         f"one:{base64.b64encode(one).decode()}, two:{base64.urlsafe_b64encode(two).decode()}",
     )
     codec = EncryptionCodec.from_env()
-    assert codec.key_ids == ("one", "two") and codec.current == "two"
+    assert codec.key_ids == ("one", "two")
+    assert codec.current == "two"
     payloads = Payloads.from_env()
     assert isinstance(payloads.secrets, EncryptionCodec)
 
@@ -82,17 +86,24 @@ def test_a_short_key_is_refused() -> None:
 
 def test_a_secret_array_is_sealed_element_by_element() -> None:
     payloads = Payloads(secrets=EncryptionCodec({"k1": key()}))
-    sealed = payloads.seal_input("orders", ["cards", "user.token"], {
-        "cards": ["4111", "4242"],
-        "user": {"token": "abc-secret", "name": "Ada"},
-        "mode": "live",
-    })
+    sealed = payloads.seal_input(
+        "orders",
+        ["cards", "user.token"],
+        {
+            "cards": ["4111", "4242"],
+            "user": {"token": "abc-secret", "name": "Ada"},
+            "mode": "live",
+        },
+    )
     assert isinstance(sealed, dict)
     cards = sealed["cards"]
-    assert isinstance(cards, list) and len(cards) == 2
+    assert isinstance(cards, list)
+    assert len(cards) == 2
     assert all(isinstance(card, dict) and card["$pgflow"] == "sealed" for card in cards)
     user = sealed["user"]
-    assert isinstance(user, dict) and user["name"] == "Ada" and sealed["mode"] == "live"
+    assert isinstance(user, dict)
+    assert user["name"] == "Ada"
+    assert sealed["mode"] == "live"
     seen: list[object] = []
     opened = payloads.open(sealed, CodecContext("orders"), reveal=seen.append)
     assert opened == {
@@ -132,7 +143,8 @@ def test_a_chain_encodes_in_order_and_decodes_by_kind() -> None:
 
     chain = ChainCodec(inner, Outer())  # type: ignore[arg-type]
     sealed = chain.encode("secret", CONTEXT)
-    assert isinstance(sealed, dict) and sealed["$pgflow"] == "outer"
+    assert isinstance(sealed, dict)
+    assert sealed["$pgflow"] == "outer"
     payloads = Payloads(secrets=chain)
     assert payloads.open(sealed, CONTEXT) == "secret"
 
@@ -140,10 +152,11 @@ def test_a_chain_encodes_in_order_and_decodes_by_kind() -> None:
 def test_the_redactor_removes_every_form_of_a_secret() -> None:
     redactor = Redactor()
     redactor.add({"token": 'tok"en\\1234', "pin": 98765})
-    text = "failed: tok\"en\\1234 / 'tok\"en\\\\1234' / \"tok\\\"en\\\\1234\" pin=98765"
+    text = 'failed: tok"en\\1234 / \'tok"en\\\\1234\' / "tok\\"en\\\\1234" pin=98765'
     redacted = redactor.redact(text)
     assert redacted is not None
-    assert "1234" not in redacted and "98765" not in redacted
+    assert "1234" not in redacted
+    assert "98765" not in redacted
     assert "[redacted]" in redacted
 
 
@@ -164,7 +177,8 @@ def test_the_shape_covers_secret_paths_only_when_declared() -> None:
     document = secret.shape().document()
     assert document["secret_input"] == ["a", "b"]
     steps = document["steps"]
-    assert isinstance(steps, list) and isinstance(steps[0], dict)
+    assert isinstance(steps, list)
+    assert isinstance(steps[0], dict)
     assert steps[0]["secret_output"] == ["$"]
     assert plain.shape().hash() != secret.shape().hash()
 

@@ -133,11 +133,13 @@ def test_secrets_never_reach_the_database_logs_errors_or_notifications(
     assert final.output["check"] == "checked"
     assert final.input["token"] == token
     assert failure.status == "failed"
-    assert failure.error_message is not None and "[redacted]" in failure.error_message
+    assert failure.error_message is not None
+    assert "[redacted]" in failure.error_message
 
     plaintexts = [token, *cards, f"DERIVED-{token}", failing_token]
     dump = pg_dump(database_url)
-    assert "test_secrets" in dump and '"$pgflow": "sealed"' in dump  # the data is there...
+    assert "test_secrets" in dump
+    assert '"$pgflow": "sealed"' in dump
     log = worker_with_keys.log_text()
     assert "[redacted]" in log  # ...and the failure was logged
     for plaintext in plaintexts:
@@ -161,7 +163,9 @@ def test_a_worker_with_a_wrong_key_fails_the_task_clearly_and_keeps_serving(
     client_keys = Payloads(secrets=EncryptionCodec({"current": os.urandom(32)}))
     wrong = f"current:{base64.b64encode(os.urandom(32)).decode()}"
     process = WorkerProcess(
-        [f"{FLOWS}:Secrets"], database_url, options=["--poll-interval", "1"],
+        [f"{FLOWS}:Secrets"],
+        database_url,
+        options=["--poll-interval", "1"],
         env={"PGFLOW_KEYS": wrong},
     )
     try:
@@ -170,7 +174,8 @@ def test_a_worker_with_a_wrong_key_fails_the_task_clearly_and_keeps_serving(
             token = "TOKEN-" + secrets.token_hex(4)
             first = client.start("test_secrets", {"token": token, "cards": []}).wait(timeout=60)
             second = client.start("test_secrets", {"token": token, "cards": []}).wait(timeout=60)
-        assert first.status == "failed" and second.status == "failed"
+        assert first.status == "failed"
+        assert second.status == "failed"
         assert first.error_message is not None
         assert "does not open with key 'current'" in first.error_message
         assert process.poll() is None, "the worker died"
@@ -190,5 +195,6 @@ def test_an_output_over_the_step_limit_fails_the_task_from_the_worker(
     assert final.status == "failed"
     assert final.error_message is not None
     assert "PF032" in final.error_message
-    assert "'big'" in final.error_message and "over the limit of 1000" in final.error_message
+    assert "'big'" in final.error_message
+    assert "over the limit of 1000" in final.error_message
     assert worker_with_keys.poll() is None
