@@ -9,6 +9,7 @@ import pytest
 
 from pgflow import Flow
 from pgflow.errors import DefinitionError
+from pgflow.jsonb import JsonObject, JsonValue
 from pgflow.payload import ChainCodec, CodecContext, CodecError, Payloads, Redactor
 from pgflow.payload.crypto import EncryptionCodec
 from pgflow.payload.paths import condition_secret_path
@@ -133,15 +134,15 @@ def test_a_chain_encodes_in_order_and_decodes_by_kind() -> None:
     class Outer:  # the same cipher under another kind, to see the order
         kinds = frozenset({"outer"})
 
-        def encode(self, value: object, context: CodecContext) -> object:
-            sealed = outer.encode(value, context)  # type: ignore[arg-type]
+        def encode(self, value: JsonValue, context: CodecContext) -> JsonValue:
+            sealed = outer.encode(value, context)
             assert isinstance(sealed, dict)
             return {**sealed, "$pgflow": "outer"}
 
-        def decode(self, envelope: dict[str, object], context: CodecContext) -> object:
-            return outer.decode({**envelope, "$pgflow": "sealed"}, context)  # type: ignore[arg-type]
+        def decode(self, envelope: JsonObject, context: CodecContext) -> JsonValue:
+            return outer.decode({**envelope, "$pgflow": "sealed"}, context)
 
-    chain = ChainCodec(inner, Outer())  # type: ignore[arg-type]
+    chain = ChainCodec(inner, Outer())
     sealed = chain.encode("secret", CONTEXT)
     assert isinstance(sealed, dict)
     assert sealed["$pgflow"] == "outer"
