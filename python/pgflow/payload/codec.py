@@ -217,14 +217,17 @@ class Payloads:
         strict: bool,
         depth: int,
     ) -> JsonValue:
+        # a value without envelopes comes back as the same object (no copy)
         if isinstance(value, list):
-            return [self._open(item, context, reveal, strict, depth) for item in value]
+            items = [self._open(item, context, reveal, strict, depth) for item in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         if not isinstance(value, dict):
             return value
         if not is_envelope(value):
-            return {
+            copy = {
                 key: self._open(item, context, reveal, strict, depth) for key, item in value.items()
             }
+            return value if all(copy[key] is item for key, item in value.items()) else copy
         if depth >= _MAX_DEPTH:
             raise CodecError(f"envelopes nested more than {_MAX_DEPTH} deep")
         kind = value[SEALED_MARKER]
