@@ -30,6 +30,7 @@ SCENARIOS = {
     "defs": "definitions",
     "growth": "growth",
     "peers": "peers",
+    "payloads": "payloads",
 }
 
 HEAVY = frozenset({"fanout", "growth", "peers"})

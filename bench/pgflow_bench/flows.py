@@ -34,3 +34,17 @@ def sleep(input: Any) -> dict[str, Any]:
 
 BenchLong: Flow[Any] = Flow("bench_long", timeout=1).step("hold", sleep)
 """A long handler on a 1 s lease: the worker extends it about every 0.33 s."""
+
+
+def echo_token(input: Any) -> dict[str, Any]:
+    """Returns the run's ``token`` (1 kB in the payloads scenario) as its output."""
+    return {"token": input["run"]["token"]}
+
+
+BenchPlain1k: Flow[Any] = Flow("bench_plain_1k").step("echo", echo_token)
+"""One step reading and returning a 1 kB field, in clear (the payloads baseline)."""
+
+BenchSecret1k: Flow[Any] = Flow("bench_secret_1k", secret_input=["token"]).step(
+    "echo", echo_token, secret_output=["token"]
+)
+"""The same with the field secret: sealed in the input and in the output."""

@@ -93,7 +93,11 @@ class EncryptionCodec:
     @classmethod
     def from_env(cls, variable: str = "PGFLOW_KEYS") -> EncryptionCodec:
         """Keys from ``kid:base64key,kid:base64key`` (newest last) in ``variable``."""
-        text = os.environ.get(variable, "")
+        return cls.from_env_text(os.environ.get(variable, ""), variable)
+
+    @classmethod
+    def from_env_text(cls, text: str, variable: str = "PGFLOW_KEYS") -> EncryptionCodec:
+        """Keys from ``kid:base64key,...`` (newest last), as ``PGFLOW_KEYS`` holds them."""
         keys: dict[str, bytes] = {}
         for item in text.split(","):
             if not item.strip():

@@ -24,26 +24,36 @@ MIN_SECRET_LENGTH: Final = 4
 
 
 class Redactor:
-    """The secret strings of one task, and :meth:`redact` to remove them from text."""
+    """The secret values of one task, and :meth:`redact` to remove them from text.
 
-    __slots__ = ("_pattern", "_strings")
+    :meth:`add` only remembers the value: the strings to look for are worked
+    out on the first :meth:`redact`, which happens only when a task fails, so
+    a task that succeeds pays almost nothing.
+    """
+
+    __slots__ = ("_pattern", "_strings", "_values")
 
     def __init__(self) -> None:
+        self._values: list[JsonValue] = []
         self._strings: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self._strings)
+        return bool(self._values)
 
     def add(self, value: JsonValue) -> None:
         """Remember ``value`` (and every string and number in it) as secret."""
+        self._values.append(value)
+        self._pattern = None
+
+    def _collect(self, value: JsonValue) -> None:
         if isinstance(value, (dict, list)):
             self._add_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
             self._add_text(json.dumps(value, ensure_ascii=False))
             self._add_text(str(value))
             items = value.values() if isinstance(value, dict) else value
             for item in items:
-                self.add(item)
+                self._collect(item)
             return
         if isinstance(value, str):
             self._add_text(value)
@@ -54,15 +64,19 @@ class Redactor:
             self._add_text(str(value))
 
     def _add_text(self, text: str) -> None:
-        if len(text) >= MIN_SECRET_LENGTH and text not in self._strings:
+        if len(text) >= MIN_SECRET_LENGTH:
             self._strings.add(text)
-            self._pattern = None
 
     def redact(self, text: str | None) -> str | None:
         """``text`` with every secret replaced by :data:`REDACTED` (longest first)."""
-        if text is None or not self._strings:
+        if text is None or not self._values:
             return text
         if self._pattern is None:
+            self._strings.clear()
+            for value in self._values:
+                self._collect(value)
+            if not self._strings:
+                return text
             ordered = sorted(self._strings, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(item) for item in ordered))
         return self._pattern.sub(REDACTED, text)
