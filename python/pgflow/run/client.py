@@ -341,6 +341,20 @@ class Client:
             with row_cursor(conn, TaskAttempt) as cur:
                 history = cur.execute(queries.GET_RUN_ATTEMPTS, {"run_id": uid}).fetchall()
             now_row = conn.execute(queries.SERVER_NOW).fetchone()
+        if self.payloads.active:  # sealed outputs come back opened (when a codec here can)
+            context = CodecContext(run.flow_slug)
+            steps = [
+                replace(s, output=self.payloads.open(s.output, context, strict=False))
+                for s in steps
+            ]
+            tasks = [
+                replace(
+                    t,
+                    input=self.payloads.open(t.input, context, strict=False),
+                    output=self.payloads.open(t.output, context, strict=False),
+                )
+                for t in tasks
+            ]
         return RunDetails(
             run=run,
             steps=tuple(steps),

@@ -198,3 +198,21 @@ def test_an_output_over_the_step_limit_fails_the_task_from_the_worker(
     assert "'big'" in final.error_message
     assert "over the limit of 1000" in final.error_message
     assert worker_with_keys.poll() is None
+
+
+def test_runs_sealed_with_an_old_key_read_clear_after_a_new_key_is_added(
+    deployed: None, database_url: str, conn: psycopg.Connection[TupleRow]
+) -> None:
+    old_key = os.urandom(32)
+    before = Payloads(secrets=EncryptionCodec({"old": old_key}))
+    after = Payloads(secrets=EncryptionCodec({"old": old_key, "new": os.urandom(32)}))
+    with Client(database_url, payloads=before) as client:
+        old_run = client.start("test_secrets", {"token": "TOKEN-old-1234", "cards": ["CARD-1"]})
+    with Client(database_url, payloads=after) as client:
+        new_run = client.start("test_secrets", {"token": "TOKEN-new-5678", "cards": []})
+        assert client.get_run_row(old_run.run_id).input["token"] == "TOKEN-old-1234"
+        assert client.get_run(new_run.run_id).run.input["token"] == "TOKEN-new-5678"
+    kids = dict(
+        conn.execute("select input #>> '{token,kid}', run_id::text from pgflow.runs").fetchall()
+    )
+    assert set(kids) == {"old", "new"}, "new values are sealed with the newest key"
