@@ -84,6 +84,10 @@ def _redacted(text: str, redactor: Redactor | None) -> str:
     return (redactor.redact(text) or "") if redactor else text
 
 
+class RedactedError(Exception):
+    """Stands for a handler's exception, secrets redacted, where the original may not go."""
+
+
 class OutputError(TypeError):
     """A handler returned something jsonb cannot store."""
 
@@ -394,8 +398,12 @@ class HandlerExecutor:
         seconds = time.monotonic() - started
         stop_reason = context.stop_reason if context is not None else None
         if span is not None:
+            # a trace exporter must not carry the task's secrets either
+            traced = error
+            if error is not None and redactor:
+                traced = RedactedError(format_error(error, self._max_error_length, redactor))
             try:
-                span.end(stop_reason or ("failed" if error is not None else "completed"), error)
+                span.end(stop_reason or ("failed" if error is not None else "completed"), traced)
             except Exception:  # pragma: no cover - telemetry must never fail a task
                 log.exception("could not end the trace span of %s", task.key)
         if error is not None:
