@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Final, Literal, Protocol, runtime_checkable
 
 from pgflow.errors import PgflowError
 from pgflow.jsonb import JsonObject, JsonValue
@@ -39,6 +39,10 @@ __all__ = [
     "CodecError",
     "Payloads",
 ]
+
+BUILTIN_KINDS: Final = frozenset({"sealed", "claim_check"})
+"""The envelope kinds pgflow's own codecs write: a strict reader refuses one it cannot
+open; an object of any other kind may be plain user data and is left as it is."""
 
 _MAX_DEPTH = 64
 """Envelopes nested in envelopes deeper than this are refused (a loop, or an attack)."""
@@ -204,8 +208,10 @@ class Payloads:
         """``value`` with every envelope in it opened, at any depth.
 
         ``reveal`` receives each value the secrets codec opened.  ``strict``
-        False leaves envelopes of kinds no codec here decodes as they are (a
-        client without keys still reads runs); True raises :class:`CodecError`.
+        False leaves envelopes no codec here decodes as they are (a client
+        without keys still reads runs); True raises :class:`CodecError` for
+        one of pgflow's own kinds (:data:`BUILTIN_KINDS`) and leaves objects of
+        other kinds alone (they may be user data with a ``"$pgflow"`` key).
         """
         return self._open(value, context, reveal, strict, 0)
 
@@ -237,7 +243,7 @@ class Payloads:
                 reveal(opened)
         elif self.outputs is not None and kind in self.outputs.kinds:
             opened = self.outputs.decode(value, context)
-        elif strict:
+        elif strict and kind in BUILTIN_KINDS:
             hint = (
                 "this process has no secrets codec: set PGFLOW_KEYS or pass payloads="
                 if kind == "sealed"

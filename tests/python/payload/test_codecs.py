@@ -195,3 +195,8 @@ def test_condition_paths_match_the_sql_rule() -> None:
     assert condition_secret_path({"run": {"auth": {}}}, ["run.auth.key"]) is None
     assert condition_secret_path({"run": {"auth": "x"}}, ["run.auth.key"]) == "run.auth.key"
     assert condition_secret_path({"run": {"token": {}}}, ["run.token"]) == "run.token"
+
+
+def test_an_object_of_an_unknown_kind_is_user_data_and_passes_through() -> None:
+    value: JsonValue = {"x": {"$pgflow": "mine", "v": 1}}
+    assert Payloads().open(value, CONTEXT) == value
