@@ -32,6 +32,7 @@ SCENARIOS = {
     "growth": "growth",
     "peers": "peers",
     "ui": "ui",
+    "payloads": "payloads",
 }
 
 HEAVY = frozenset({"fanout", "growth", "peers"})

@@ -38,3 +38,17 @@ def sleep(run: Any) -> dict[str, Any]:
 BenchLong: Flow[Any] = Flow("bench_long", timeout=1)
 BenchLong.add_step("hold", sleep)
 """A long handler on a 1 s lease: the worker extends it about every 0.33 s."""
+
+
+def echo_token(run: Any) -> dict[str, Any]:
+    """Returns the run's ``token`` (1 kB in the payloads scenario) as its output."""
+    return {"token": run["token"]}
+
+
+BenchPlain1k: Flow[Any, Any] = Flow("bench_plain_1k")
+BenchPlain1k.add_step("echo", echo_token)
+"""One step reading and returning a 1 kB field, in clear (the payloads baseline)."""
+
+BenchSecret1k: Flow[Any, Any] = Flow("bench_secret_1k", secret_input=["token"])
+BenchSecret1k.add_step("echo", echo_token, secret_output=["token"])
+"""The same with the field secret: sealed in the input and in the output."""

@@ -16,6 +16,8 @@ as $$
         "reserved_step_slugs": ["run"],
         "step_types": ["single", "map"],
         "policies": ["fail", "skip", "skip-cascade"],
+        "max_output_bytes": 16777216,
+        "sealed_marker": "$pgflow",
         "flow_defaults": {"max_attempts": 3, "base_delay": 1, "timeout": 60},
         "step_defaults": {
             "step_type": "single", "delay_seconds": 0, "when_unmet": "skip", "when_exhausted": "fail"

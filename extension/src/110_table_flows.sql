@@ -14,6 +14,12 @@ create table pgflow.flows (
     flow_id bigint generated always as identity,
     -- when the flow stopped taking new runs (retire_flow); null while active
     retired_at timestamptz,
+    -- paths into the run input whose values the database only ever holds
+    -- sealed by a client-side codec (null: none); part of the shape
+    secret_input text[],
+    -- the largest task output (jsonb bytes) this flow's steps may store (null:
+    -- the vocabulary's default); operational, not part of the shape
+    max_output_bytes integer,
     constraint flow_slug_is_valid check (pgflow.slug_is_valid(flow_slug)),
     constraint flow_id_is_unique unique (flow_id),
     constraint max_attempts_is_positive check (max_attempts >= 1),

@@ -19,6 +19,12 @@ create table pgflow.steps (
     -- the longest one attempt may run, however often its lease is extended
     -- (null: no limit); the lease itself (timeout) is the heartbeat timeout
     execution_timeout integer,
+    -- paths into the step's output held sealed ('$': the whole output; null:
+    -- none); part of the shape
+    secret_output text[],
+    -- the largest task output (jsonb bytes) of this step (null: the flow's);
+    -- operational, not part of the shape
+    max_output_bytes integer,
     primary key (flow_slug, step_slug),
     constraint step_index_is_not_negative check (step_index >= 0),
     constraint step_slug_is_valid check (

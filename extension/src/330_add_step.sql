@@ -24,7 +24,9 @@ create function pgflow.add_step(
     concurrency integer default null,
     concurrency_key text[] default null,
     rate_limit integer default null,
-    rate_period integer default null
+    rate_period integer default null,
+    secret_output text[] default null,
+    max_output_bytes integer default null
 )
 returns pgflow.steps
 language plpgsql
@@ -48,6 +50,9 @@ declare
     v_when_exhausted text := coalesce(add_step.when_exhausted, v_defaults ->> 'when_exhausted');
     v_options jsonb;
     v_conditions jsonb;
+    v_secret_output text[] := pgflow.secret_paths(add_step.flow_slug, add_step.step_slug, 'secret_output', add_step.secret_output);
+    v_secrets text[];
+    v_secret_read text;
     v_bad text[];
     v_cycle text[];
     v_diff text[];
@@ -100,6 +105,36 @@ begin
     perform pgflow.check_option(
         add_step.flow_slug, add_step.step_slug, 'execution_timeout', add_step.execution_timeout, 1
     );
+    perform pgflow.check_option(
+        add_step.flow_slug, add_step.step_slug, 'max_output_bytes', add_step.max_output_bytes, 1
+    );
+    -- a condition is tested by the database, which holds secrets only sealed:
+    -- one that reads a secret path of the run input or of a dependency's
+    -- output could never mean what it says
+    if add_step.run_if is not null or add_step.run_unless is not null then
+        v_secrets := array(
+            select case when p.path = '$' then 'run' else 'run.' || p.path end
+            from unnest(v_flow.secret_input) as p (path)
+        ) || array(
+            select case when p.path = '$' then s.step_slug else s.step_slug || '.' || p.path end
+            from unnest(v_deps) as d (slug)
+            join pgflow.steps as s on s.flow_slug = add_step.flow_slug and s.step_slug = d.slug
+            cross join lateral unnest(s.secret_output) as p (path)
+        );
+        v_secret_read := coalesce(
+            pgflow.condition_secret_path(add_step.run_if, v_secrets),
+            pgflow.condition_secret_path(add_step.run_unless, v_secrets)
+        );
+        if v_secret_read is not null then
+            raise exception using
+                errcode = 'PF030',
+                message = pg_catalog.format(
+                    'the condition of step %L of flow %L reads the secret path %L',
+                    add_step.step_slug, add_step.flow_slug, v_secret_read
+                ),
+                hint = 'the database holds secrets only sealed: test a value that is not secret';
+        end if;
+    end if;
     -- execution_timeout only when given: steps without it keep the options
     -- (and the shape) they had before the option existed
     v_options := pg_catalog.jsonb_build_object(
@@ -111,6 +146,10 @@ begin
     ) || case
         when add_step.execution_timeout is not null
             then pg_catalog.jsonb_build_object('execution_timeout', add_step.execution_timeout)
+        else '{}'::jsonb
+    end || case
+        when v_secret_output is not null
+            then pg_catalog.jsonb_build_object('secret_output', v_secret_output)
         else '{}'::jsonb
     end;
     v_conditions := pg_catalog.jsonb_build_object(
@@ -173,6 +212,12 @@ begin
                 coalesce(add_step.rate_period::text, 'null')
             );
         end if;
+        -- operational, not shape: each registration sets what it declares
+        if v_step.max_output_bytes is distinct from add_step.max_output_bytes then
+            update pgflow.steps as s set max_output_bytes = add_step.max_output_bytes
+            where s.flow_slug = add_step.flow_slug and s.step_slug = add_step.step_slug
+            returning s.* into v_step;
+        end if;
         return v_step;
     end if;
 
@@ -189,7 +234,8 @@ begin
     insert into pgflow.steps as s (
         flow_slug, step_slug, step_index, step_type, deps_count,
         max_attempts, base_delay, timeout, delay_seconds,
-        run_if, run_unless, when_unmet, when_exhausted, options, conditions, execution_timeout
+        run_if, run_unless, when_unmet, when_exhausted, options, conditions, execution_timeout,
+        secret_output, max_output_bytes
     )
     values (
         add_step.flow_slug,
@@ -208,7 +254,9 @@ begin
         v_when_exhausted,
         v_options,
         v_conditions,
-        add_step.execution_timeout
+        add_step.execution_timeout,
+        v_secret_output,
+        add_step.max_output_bytes
     )
     returning s.* into v_step;
 

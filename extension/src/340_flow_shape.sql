@@ -35,11 +35,19 @@ as $$
                 when s.execution_timeout is not null
                     then pg_catalog.jsonb_build_object('execution_timeout', s.execution_timeout)
                 else '{}'::jsonb
+            end || case
+                when s.secret_output is not null
+                    then pg_catalog.jsonb_build_object('secret_output', s.secret_output)
+                else '{}'::jsonb
             end order by s.step_slug collate "C")
             from pgflow.steps as s
             where s.flow_slug = f.flow_slug
         ), '[]'::jsonb)
-    )
+    ) || case
+        -- only when declared, so a flow without secrets hashes as before
+        when f.secret_input is not null then pg_catalog.jsonb_build_object('secret_input', f.secret_input)
+        else '{}'::jsonb
+    end
     from pgflow.flows as f
     where f.flow_slug = flow_shape.flow_slug
 $$;

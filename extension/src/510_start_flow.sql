@@ -27,6 +27,8 @@ declare
     v_steps integer;
     v_map_root text;
     v_retired_at timestamptz;
+    v_secret_input text[];
+    v_plain text;
 begin
     if start_flow.run_id is not null then
         select r.* into v_run from pgflow.runs as r where r.run_id = start_flow.run_id;
@@ -36,7 +38,7 @@ begin
     end if;
 
     -- key share: a concurrent drop_flow waits for this run instead of orphaning it
-    select f.retired_at into v_retired_at
+    select f.retired_at, f.secret_input into v_retired_at, v_secret_input
     from pgflow.flows as f where f.flow_slug = start_flow.flow_slug for key share;
     if not found then
         raise exception using
@@ -70,6 +72,21 @@ begin
                 'flow %L maps step %L over the run input, which must be an array, got %s',
                 start_flow.flow_slug, v_map_root, pg_catalog.jsonb_typeof(v_input)
             );
+    end if;
+
+    -- the database must never hold a declared secret in clear: a caller that
+    -- did not seal it (no codec, another language) is refused, naming only the path
+    if v_secret_input is not null then
+        v_plain := pgflow.plain_secret_path(v_input, v_secret_input);
+        if v_plain is not null then
+            raise exception using
+                errcode = 'PF031',
+                message = pg_catalog.format(
+                    'the run input of flow %L holds a plain value at the secret path %L',
+                    start_flow.flow_slug, v_plain
+                ),
+                hint = 'seal secret values with a codec before starting the run (pgflow''s Client does, given a key)';
+        end if;
     end if;
 
     if start_flow.trace_context is not null and (

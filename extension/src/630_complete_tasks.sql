@@ -159,6 +159,44 @@ begin
         return 0;
     end if;
 
+    -- Every output is bounded, and a declared secret is never stored in clear,
+    -- whatever language the worker is written in. Nothing has changed yet:
+    -- the call is refused, naming the task, never the value.
+    select b.run_id, b.step_slug, b.task_index, t.flow_slug,
+        pg_catalog.pg_column_size(b.output) as size,
+        coalesce(s.max_output_bytes, f.max_output_bytes,
+            (pg_catalog.jsonb_extract_path_text(pgflow.vocabulary(), 'max_output_bytes'))::integer) as max_bytes,
+        case when s.secret_output is not null then pgflow.plain_secret_path(b.output, s.secret_output) end as plain
+    into v_bad
+    from unnest(v_open) as b
+    join pgflow.step_tasks as t
+        on t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index
+    join pgflow.steps as s on s.flow_slug = t.flow_slug and s.step_slug = t.step_slug
+    join pgflow.flows as f on f.flow_slug = t.flow_slug
+    where pg_catalog.pg_column_size(b.output) > coalesce(s.max_output_bytes, f.max_output_bytes,
+            (pg_catalog.jsonb_extract_path_text(pgflow.vocabulary(), 'max_output_bytes'))::integer)
+        or (s.secret_output is not null and pgflow.plain_secret_path(b.output, s.secret_output) is not null)
+    limit 1;
+    if found then
+        if v_bad.plain is not null then
+            raise exception using
+                errcode = 'PF031',
+                message = pg_catalog.format(
+                    'the output of task %s of step %L of flow %L (run %s) holds a plain value at the secret path %L',
+                    v_bad.task_index, v_bad.step_slug, v_bad.flow_slug, v_bad.run_id, v_bad.plain
+                ),
+                hint = 'seal secret values with a codec before completing the task (pgflow''s worker does, given a key)';
+        end if;
+        raise exception using
+            errcode = 'PF032',
+            message = pg_catalog.format(
+                'the output of task %s of step %L of flow %L (run %s) is %s bytes, over the limit of %s',
+                v_bad.task_index, v_bad.step_slug, v_bad.flow_slug, v_bad.run_id, v_bad.size, v_bad.max_bytes
+            ),
+            hint = 'return less (store large values elsewhere and return a reference: see docs/payloads.md), '
+            || 'or raise the limit with max_output_bytes of add_step or create_flow';
+    end if;
+
     -- the steps of these tasks, in key order, before the statement that counts them
     perform 1 from pgflow.step_states as ss
     where (ss.run_id, ss.step_slug) in (select b.run_id, b.step_slug from unnest(v_open) as b)

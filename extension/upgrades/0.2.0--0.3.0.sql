@@ -13,3 +13,8 @@ alter table pgflow.runs add column if not exists priority integer not null defau
 alter table pgflow.step_tasks add column if not exists priority integer not null default 0;
 alter table pgflow.step_tasks add column if not exists limit_bucket text;
 drop index if exists pgflow.step_tasks_claimable_idx;
+-- issue 14: secret paths (shape) and output bounds (operational)
+alter table pgflow.flows add column if not exists secret_input text[];
+alter table pgflow.flows add column if not exists max_output_bytes integer;
+alter table pgflow.steps add column if not exists secret_output text[];
+alter table pgflow.steps add column if not exists max_output_bytes integer;

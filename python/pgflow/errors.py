@@ -1,7 +1,8 @@
 """Exception hierarchy shared by every part of the package.
 
 The database is the authority on flows and runs: it raises errors with stable
-SQLSTATE codes ``PF001``..``PF021`` (see ``docs/sql-reference.md``).  Callers
+SQLSTATE codes ``PF001``..``PF021`` and ``PF030``..``PF032`` (see
+``docs/sql-reference.md``).  Callers
 should not have to inspect SQLSTATEs themselves, so :func:`translate` turns a
 ``psycopg.Error`` into one class per kind of error.  Errors raised by Python
 before anything reaches the database (a bad step slug in the DSL, a bad
@@ -39,10 +40,13 @@ __all__ = [
     "MapDependencyError",
     "NotAllowedError",
     "NotInstalledError",
+    "OutputLimitError",
     "PgflowError",
+    "PlainSecretError",
     "RunIdConflictError",
     "RunNotFoundError",
     "RunNotRetryableError",
+    "SecretConditionError",
     "SelfDependencyError",
     "ShapeMismatchError",
     "StepNotFoundError",
@@ -243,6 +247,31 @@ class ClaimIsolationError(DatabaseError):
     """
 
 
+class SecretConditionError(DatabaseError):
+    """PF030: a ``run_if``/``run_unless`` condition reads a secret path.
+
+    The database holds secrets only sealed, so such a condition could never
+    mean what it says; test a value that is not secret.
+    """
+
+
+class PlainSecretError(DatabaseError):
+    """PF031: a run input or task output holds a plain value at a declared secret path.
+
+    ``start_flow`` and ``complete_task(s)`` refuse it, naming the path (never
+    the value): seal secrets with a codec (see :mod:`pgflow.payload`).
+    """
+
+
+class OutputLimitError(DatabaseError):
+    """PF032: a task output is over its step's ``max_output_bytes``.
+
+    The message names the flow, the step, the task and the size.  The limit
+    is operational (``max_output_bytes`` of ``add_step``/``create_flow``,
+    default 16 MiB) and not part of the flow's shape.
+    """
+
+
 SQLSTATE_CLASSES: Mapping[str, type[DatabaseError]] = MappingProxyType(
     {
         "PF001": InvalidSlugError,
@@ -266,6 +295,9 @@ SQLSTATE_CLASSES: Mapping[str, type[DatabaseError]] = MappingProxyType(
         "PF019": RunNotRetryableError,
         "PF020": InvalidLimitError,
         "PF021": ClaimIsolationError,
+        "PF030": SecretConditionError,
+        "PF031": PlainSecretError,
+        "PF032": OutputLimitError,
     }
 )
 """SQLSTATE → exception class for pgflow's own error codes."""

@@ -28,6 +28,7 @@ __all__ = [
     "DROP_FLOW",
     "EXTEND_LEASES",
     "FAIL_TASK",
+    "FLOW_SECRET_INPUT",
     "GET_FLOW",
     "GET_RUN",
     "GET_RUNS",
@@ -155,3 +156,4 @@ UI_LIST_FLOWS: Final = QUERIES["ui_list_flows"]
 UI_FLOW_STEPS: Final = QUERIES["ui_flow_steps"]
 UI_RUN_FINGERPRINTS: Final = QUERIES["ui_run_fingerprints"]
 UI_CURRENT_ROLE: Final = QUERIES["ui_current_role"]
+FLOW_SECRET_INPUT: Final = QUERIES["flow_secret_input"]

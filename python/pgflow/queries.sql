@@ -389,3 +389,10 @@ select r.run_id,
 -- name: ui_current_role
 -- Who the playground runs as, for the header and privilege messages.
 select current_user::text as role_name, current_database()::text as database_name
+
+-- ---------------------------------------------------------------------------
+-- Payloads (pgflow.payload)
+
+-- name: flow_secret_input
+-- The paths of a flow's run input that the client seals before start_flow.
+select secret_input from pgflow.flows where flow_slug = %(flow_slug)s

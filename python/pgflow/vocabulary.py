@@ -91,6 +91,13 @@ STEP_DEFAULTS: Final[Mapping[str, str | int]] = MappingProxyType(
 """``add_step``'s own defaults (its retry options left null inherit the flow's)."""
 
 
+MAX_OUTPUT_BYTES: Final = 16 * 1024 * 1024
+"""The default bound on one task output (jsonb bytes), enforced by ``complete_task(s)``."""
+
+SEALED_MARKER: Final = "$pgflow"
+"""The key that makes a JSON object a codec envelope (see :mod:`pgflow.payload`)."""
+
+
 def document() -> dict[str, object]:
     """These constants in the form ``select pgflow.vocabulary()`` returns them."""
     return {
@@ -99,6 +106,8 @@ def document() -> dict[str, object]:
         "reserved_step_slugs": sorted(RESERVED_STEP_SLUGS),
         "step_types": list(STEP_TYPES),
         "policies": list(POLICIES),
+        "max_output_bytes": MAX_OUTPUT_BYTES,
+        "sealed_marker": SEALED_MARKER,
         "flow_defaults": dict(FLOW_DEFAULTS),
         "step_defaults": dict(STEP_DEFAULTS),
     }

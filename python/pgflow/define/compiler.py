@@ -190,12 +190,17 @@ def _jsonb(value: JsonObject) -> str:
 
 
 def _flow_arguments(shape: FlowShape) -> list[tuple[str, str]]:
-    return [
+    arguments = [
         ("flow_slug", _literal(shape.flow_slug)),
         ("max_attempts", _literal(shape.max_attempts)),
         ("base_delay", _literal(shape.base_delay)),
         ("timeout", _literal(shape.timeout)),
     ]
+    if shape.secret_input:  # only when set, like the shape
+        arguments.append(("secret_input", _text_array(shape.secret_input)))
+    if shape.max_output_bytes is not None:
+        arguments.append(("max_output_bytes", _literal(shape.max_output_bytes)))
+    return arguments
 
 
 def _step_arguments(
@@ -233,6 +238,10 @@ def _step_arguments(
             arguments.append(("rate_limit", _literal(limits.rate_limit)))
         if limits.rate_period is not None:
             arguments.append(("rate_period", _literal(limits.rate_period)))
+    if step.secret_output:
+        arguments.append(("secret_output", _text_array(step.secret_output)))
+    if step.max_output_bytes is not None:
+        arguments.append(("max_output_bytes", _literal(step.max_output_bytes)))
     return arguments
 
 

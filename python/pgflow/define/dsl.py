@@ -74,6 +74,7 @@ from pgflow.define.slugs import validate_flow_slug, validate_step_slug
 from pgflow.define.steps import HandlerStep, Step
 from pgflow.errors import DefinitionError
 from pgflow.jsonb import JsonObject, to_json_value
+from pgflow.payload.paths import WHOLE, check_secret_paths, condition_secret_path
 from pgflow.vocabulary import (
     DEFAULT_BASE_DELAY,
     DEFAULT_DELAY_SECONDS,
@@ -152,6 +153,12 @@ class StepOptions(TypedDict, total=False):
     """Most task starts per ``rate_period`` seconds (a sliding window)."""
     rate_period: int | None
     """The rate limit's window, in seconds."""
+    secret_output: bool | Sequence[str]
+    """True, or paths into the output, that the worker seals before the database sees
+    them (:mod:`pgflow.payload`); part of the shape."""
+    max_output_bytes: int | None
+    """The largest task output the database accepts (None: the flow's, else 16 MiB);
+    operational, not shape."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,6 +190,10 @@ class StepDefinition:
     """Seconds one attempt may run in all before it fails (None: no limit)."""
     limits: StepLimits | None = None
     """Flow control (concurrency, key, rate limit): operations, not part of the shape."""
+    secret_output: tuple[str, ...] = ()
+    """Paths into the output the worker seals (``"$"``: all of it); see :mod:`pgflow.payload`."""
+    max_output_bytes: int | None = None
+    """The largest output the database accepts (None: the flow's); operational."""
     binding: Binding | None = field(default=None, compare=False, repr=False)
     """How the worker calls ``handler`` (None without a handler)."""
 
@@ -227,6 +238,8 @@ class StepDefinition:
             when_unmet=self.when_unmet,
             when_exhausted=self.when_exhausted,
             execution_timeout=self.execution_timeout,
+            secret_output=self.secret_output,
+            max_output_bytes=self.max_output_bytes,
         )
 
 
@@ -289,6 +302,8 @@ class Flow(Generic[RunT, OutT]):
         "_base_delay",
         "_by_slug",
         "_max_attempts",
+        "_max_output_bytes",
+        "_secret_input",
         "_slug",
         "_steps",
         "_timeout",
@@ -301,12 +316,19 @@ class Flow(Generic[RunT, OutT]):
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         base_delay: int = DEFAULT_BASE_DELAY,
         timeout: int = DEFAULT_TIMEOUT,
+        secret_input: Sequence[str] = (),
+        max_output_bytes: int | None = None,
     ) -> None:
         self._slug = validate_flow_slug(slug)
         where = f"flow {slug!r}"
         self._max_attempts = _int_option(where, "max_attempts", max_attempts, minimum=1)
         self._base_delay = _int_option(where, "base_delay", base_delay, minimum=0)
         self._timeout = _int_option(where, "timeout", timeout, minimum=1)
+        # paths into the run input the client seals (see pgflow.payload)
+        self._secret_input = check_secret_paths(where, "secret_input", secret_input)
+        self._max_output_bytes = _optional_int(
+            where, "max_output_bytes", max_output_bytes, minimum=1
+        )
         self._steps: list[StepDefinition] = []
         self._by_slug: dict[str, StepDefinition] = {}
 
@@ -328,6 +350,11 @@ class Flow(Generic[RunT, OutT]):
     @property
     def timeout(self) -> int:
         return self._timeout
+
+    @property
+    def secret_input(self) -> tuple[str, ...]:
+        """Paths into the run input that the client seals before the database sees them."""
+        return self._secret_input
 
     @property
     def run_type(self) -> object:
@@ -387,6 +414,8 @@ class Flow(Generic[RunT, OutT]):
             base_delay=self._base_delay,
             timeout=self._timeout,
             steps=tuple(step.shape() for step in self._steps),
+            secret_input=self._secret_input,
+            max_output_bytes=self._max_output_bytes,
         )
 
     # -- adding steps -------------------------------------------------------
@@ -615,6 +644,7 @@ class Flow(Generic[RunT, OutT]):
             )
         checked = _check_options(where, options)
         limits = step_limits(where, **{name: checked.pop(name, None) for name in _LIMIT_OPTIONS})
+        self._check_conditions(where, deps, checked.get("run_if"), checked.get("run_unless"))
         binding = None
         if handler is not None:
             skippable = {dep: self._by_slug[dep].skippable for dep in deps}
@@ -640,6 +670,26 @@ class Flow(Generic[RunT, OutT]):
         self._steps.append(step)
         self._by_slug[step.slug] = step
         return step
+
+    def _check_conditions(
+        self,
+        where: str,
+        deps: tuple[str, ...],
+        run_if: JsonObject | None,
+        run_unless: JsonObject | None,
+    ) -> None:
+        """A condition must not read a secret path: the database holds only its ciphertext."""
+        if run_if is None and run_unless is None:
+            return
+        secrets = [path_in("run", path) for path in self._secret_input]
+        for dep in deps:
+            secrets += [path_in(dep, path) for path in self._by_slug[dep].secret_output]
+        read = condition_secret_path(run_if, secrets) or condition_secret_path(run_unless, secrets)
+        if read is not None:
+            raise DefinitionError(
+                f"{where}: the condition reads the secret path {read!r}; the database holds "
+                "secrets only sealed, so test a value that is not secret"
+            )
 
     def _suggest(self, slug: str) -> str:
         close = difflib.get_close_matches(slug, list(self._by_slug), n=1)
@@ -716,6 +766,8 @@ _OPTION_CHECKS: Final[dict[str, Callable[[str, str, object], object]]] = {
     "concurrency_key": lambda where, name, value: value,
     "rate_limit": lambda where, name, value: value,
     "rate_period": lambda where, name, value: value,
+    "secret_output": lambda where, name, value: _secret_output(where, value),
+    "max_output_bytes": lambda where, name, value: _optional_int(where, name, value, minimum=1),
 }
 """One check per :class:`StepOptions` key: ``(where, name, value) -> the stored value``."""
 
@@ -723,6 +775,23 @@ assert set(_OPTION_CHECKS) == set(StepOptions.__annotations__), "StepOptions and
 
 _LIMIT_OPTIONS: Final = ("concurrency", "concurrency_key", "rate_limit", "rate_period")
 """The step options that make up a :class:`~pgflow.define.limits.StepLimits`."""
+
+
+def _secret_output(where: str, value: object) -> tuple[str, ...]:
+    if value is True:
+        return (WHOLE,)
+    if value is False or value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise DefinitionError(
+            f"{where}: secret_output must be True or a list of paths, not {value!r}"
+        )
+    return check_secret_paths(where, "secret_output", value)
+
+
+def path_in(root: str, path: str) -> str:
+    """A secret path of the run input or a dependency's output as a path into the step input."""
+    return root if path == WHOLE else f"{root}.{path}"
 
 
 def _check_options(where: str, options: Mapping[str, object]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ and resolving it here would make the hash change when flow defaults change.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, cast
 
@@ -39,6 +39,7 @@ __all__ = [
     "StepShape",
     "diff_shapes",
     "flow_shape",
+    "secret_paths",
     "shape_hash",
 ]
 
@@ -60,6 +61,10 @@ class StepShape:
     when_exhausted: Policy = DEFAULT_WHEN_EXHAUSTED
     execution_timeout: int | None = None
     """Seconds one attempt may run in all (None: no limit)."""
+    secret_output: tuple[str, ...] = ()
+    """Paths into the output held sealed (``"$"``: the whole output), sorted bytewise."""
+    max_output_bytes: int | None = field(default=None, compare=False)
+    """Operational, not shape: the largest task output (None: the flow's)."""
 
     def document(self) -> JsonObject:
         """The step's entry in the canonical shape document (deps sorted).
@@ -82,6 +87,8 @@ class StepShape:
         }
         if self.execution_timeout is not None:
             document["execution_timeout"] = self.execution_timeout
+        if self.secret_output:  # only when declared, like the execution timeout
+            document["secret_output"] = list(self.secret_output)
         return document
 
 
@@ -98,19 +105,26 @@ class FlowShape:
     base_delay: int = DEFAULT_BASE_DELAY
     timeout: int = DEFAULT_TIMEOUT
     steps: tuple[StepShape, ...] = ()
+    secret_input: tuple[str, ...] = ()
+    """Paths into the run input held sealed, sorted bytewise; in the shape only when declared."""
+    max_output_bytes: int | None = field(default=None, compare=False)
+    """Operational, not shape: the largest task output of its steps (None: 16 MiB)."""
     _hash: str | None = field(default=None, init=False, repr=False, compare=False)
     _text: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def document(self) -> JsonObject:
         """The canonical document, equal to ``pgflow.flow_shape(slug)``."""
         ordered = sorted(self.steps, key=lambda step: step.step_slug.encode("utf-8"))
-        return {
+        document: JsonObject = {
             "flow_slug": self.flow_slug,
             "max_attempts": self.max_attempts,
             "base_delay": self.base_delay,
             "timeout": self.timeout,
             "steps": [step.document() for step in ordered],
         }
+        if self.secret_input:  # only when declared: flows without secrets hash as before
+            document["secret_input"] = list(self.secret_input)
+        return document
 
     def text(self) -> str:
         """The document as PostgreSQL prints it (``flow_shape(slug)::text``), computed once."""
@@ -156,6 +170,7 @@ class FlowShape:
                 when_unmet=cast(Policy, step.get("when_unmet", DEFAULT_WHEN_UNMET)),
                 when_exhausted=cast(Policy, step.get("when_exhausted", DEFAULT_WHEN_EXHAUSTED)),
                 execution_timeout=_optional_int(step.get("execution_timeout")),
+                secret_output=tuple(str(path) for path in step.get("secret_output") or ()),
             )
             for step in document.get("steps", [])
         )
@@ -165,7 +180,13 @@ class FlowShape:
             base_delay=int(document["base_delay"]),
             timeout=int(document["timeout"]),
             steps=steps,
+            secret_input=tuple(str(path) for path in document.get("secret_input") or ()),
         )
+
+
+def secret_paths(paths: Iterable[str]) -> tuple[str, ...]:
+    """Secret paths as the database stores them: distinct, sorted bytewise."""
+    return tuple(sorted(set(paths), key=lambda path: path.encode("utf-8")))
 
 
 def _optional_int(value: object) -> int | None:
@@ -231,6 +252,11 @@ def diff_shapes(
         mine, theirs = getattr(expected, name), getattr(actual, name)
         if mine != theirs:
             lines.append(f"flow option {name}: {expected_label} {mine}, {actual_label} {theirs}")
+    if expected.secret_input != actual.secret_input:
+        lines.append(
+            f"flow option secret_input: {expected_label} {list(expected.secret_input)}, "
+            f"{actual_label} {list(actual.secret_input)}"
+        )
     expected_steps = {step.step_slug: step for step in expected.steps}
     actual_steps = {step.step_slug: step for step in actual.steps}
     for slug in expected_steps.keys() - actual_steps.keys():
@@ -240,7 +266,14 @@ def diff_shapes(
     for slug in sorted_slugs(list(expected_steps.keys() & actual_steps.keys())):
         mine_doc = expected_steps[slug].document()
         theirs_doc = actual_steps[slug].document()
-        for name in ("deps", *_STEP_FIELDS, "run_if", "run_unless", "execution_timeout"):
+        for name in (
+            "deps",
+            *_STEP_FIELDS,
+            "run_if",
+            "run_unless",
+            "execution_timeout",
+            "secret_output",
+        ):
             mine_value, theirs_value = mine_doc.get(name), theirs_doc.get(name)
             if jsonb_text(mine_value) != jsonb_text(theirs_value):
                 lines.append(

@@ -38,6 +38,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 from pgflow import queries
 from pgflow.define.dsl import Flow
 from pgflow.errors import DatabaseUnavailableError, translate
+from pgflow.payload.codec import Payloads
 from pgflow.run import calls
 from pgflow.run.calls import (
     DEFAULT_PRUNE_BATCH,
@@ -137,7 +138,11 @@ class AsyncClient:
         pool: AsyncConnectionPool[Any] | None = None,
         max_connections: int = 4,
         connect_timeout: float = 10.0,
+        payloads: Payloads | None = None,
     ) -> None:
+        # codecs: secrets sealed with PGFLOW_KEYS by default (see pgflow.payload)
+        self.payloads = payloads if payloads is not None else Payloads.from_env()
+        self._secret_inputs: dict[str, tuple[str, ...]] = {}
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._lock = asyncio.Lock()
         self._connect_timeout = connect_timeout
@@ -226,13 +231,34 @@ class AsyncClient:
         if conn is not None:
             async with async_row_cursor(conn, call.row) as cur:
                 await cur.execute(call.sql, call.params)
-                return await cur.fetchone()
+                row = await cur.fetchone()
+            return None if row is None else calls.opened(self.payloads, row)
         async with self._connection() as own:
             return await self._one(call, own)
 
     async def _all(self, call: Call[RowT]) -> list[RowT]:
         async with self._connection() as conn:
-            return await _fetch_all(conn, call)
+            return await self._fetch_all(conn, call)
+
+    async def _fetch_all(self, conn: psycopg.AsyncConnection[Any], call: Call[RowT]) -> list[RowT]:
+        async with async_row_cursor(conn, call.row) as cur:
+            await cur.execute(call.sql, call.params)
+            rows = await cur.fetchall()
+        return [calls.opened(self.payloads, row) for row in rows]
+
+    async def _secret_paths(
+        self, flow: Flow[Any, Any] | str, conn: psycopg.AsyncConnection[Any] | None
+    ) -> tuple[str, ...]:
+        """See :meth:`Client._secret_paths <pgflow.run.client.Client._secret_paths>`."""
+        if not calls.needs_secret_input(flow, self.payloads):
+            return ()
+        slug = calls.slug_of(flow)
+        paths = self._secret_inputs.get(slug)
+        if paths is None:
+            row = await self._one(calls.secret_input(slug), conn)
+            paths = tuple(row.secret_input or ()) if row is not None else ()
+            self._secret_inputs[slug] = paths
+        return paths
 
     # -- runs ----------------------------------------------------------------------
 
@@ -257,16 +283,18 @@ class AsyncClient:
     ) -> AsyncRunHandle[Any]:
         """Start a run; see :meth:`Client.start <pgflow.run.client.Client.start>` (``conn`` too)."""
         conn = options.get("conn")
-        call = calls.start(flow, input, options)
         if isinstance(conn, psycopg.Connection):
             raise TypeError("AsyncClient.start takes a psycopg.AsyncConnection, not a Connection")
         if conn is not None:
             try:
+                paths = await self._secret_paths(flow, conn)
+                call = calls.start(flow, input, options, self.payloads, paths)
                 run = await self._one(call, conn)
             except psycopg.Error as error:
                 raise translate(error) from error
         else:
-            run = await self._one(call)
+            paths = await self._secret_paths(flow, None)
+            run = await self._one(calls.start(flow, input, options, self.payloads, paths))
         assert run is not None
         log.debug("started run %s of %s", run.run_id, run.flow_slug)
         return AsyncRunHandle(
@@ -289,9 +317,9 @@ class AsyncClient:
             await conn.execute(queries.READ_SNAPSHOT)
             row = await self._one(calls.get_run(uid), conn)
             run = calls.found_run(row, uid)
-            steps = await _fetch_all(conn, calls.step_states(uid))
-            tasks = await _fetch_all(conn, calls.step_tasks(uid))
-            history = await _fetch_all(conn, calls.run_attempts(uid))
+            steps = await self._fetch_all(conn, calls.step_states(uid))
+            tasks = await self._fetch_all(conn, calls.step_tasks(uid))
+            history = await self._fetch_all(conn, calls.run_attempts(uid))
             now_row = await (await conn.execute(queries.SERVER_NOW)).fetchone()
         now = None if now_row is None else now_row[0]
         return calls.run_details(run, steps, tasks, history, now)
@@ -302,7 +330,7 @@ class AsyncClient:
             await conn.execute(queries.READ_SNAPSHOT)
             row = await self._one(calls.get_run(uid), conn)
             calls.found_run(row, uid)
-            return tuple(await _fetch_all(conn, calls.run_attempts(uid)))
+            return tuple(await self._fetch_all(conn, calls.run_attempts(uid)))
 
     async def cancel(self, run_id: UUID | str) -> Run:
         uid = as_uuid(run_id)
@@ -479,12 +507,6 @@ class AsyncClient:
     async def _read_statuses(conn: psycopg.AsyncConnection[Any], state: WaitState) -> None:
         cur = await conn.execute(*state.statuses())
         state.take_statuses(await cur.fetchall())
-
-
-async def _fetch_all(conn: psycopg.AsyncConnection[Any], call: Call[RowT]) -> list[RowT]:
-    async with async_row_cursor(conn, call.row) as cur:
-        await cur.execute(call.sql, call.params)
-        return await cur.fetchall()
 
 
 async def _wait_for_hint(

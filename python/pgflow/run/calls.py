@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Generic, LiteralString, ParamSpec, Protocol, TypedDict, TypeVar
+from typing import Any, Generic, LiteralString, ParamSpec, Protocol, TypedDict, TypeVar, cast
 from uuid import UUID
 
 import psycopg
@@ -26,6 +26,8 @@ from pgflow import queries
 from pgflow.define.dsl import Flow
 from pgflow.define.models import json_adapter
 from pgflow.errors import FlowNotFoundError, PgflowError, RunNotFoundError
+from pgflow.jsonb import JsonValue
+from pgflow.payload.codec import CodecContext, Payloads
 from pgflow.run.rows import (
     FINISHED_RUN_STATUSES,
     FlowInfo,
@@ -33,6 +35,7 @@ from pgflow.run.rows import (
     RunDetails,
     RunStatus,
     RunSummary,
+    SecretInput,
     StepLimitsInfo,
     StepState,
     StepTask,
@@ -135,23 +138,56 @@ def slug_of(flow: FlowRef) -> str:
     return flow.slug if isinstance(flow, Flow) else flow
 
 
-def encode_input(flow: FlowRef, value: object) -> str:
-    """The run input as JSON text, validated first when the flow's run type is a pydantic model."""
+def encode_input(
+    flow: FlowRef,
+    value: object,
+    payloads: Payloads | None = None,
+    secret_input: Sequence[str] = (),
+) -> str:
+    """The run input as JSON text: validated first when the flow's run type is a pydantic
+    model, then its ``secret_input`` paths sealed by ``payloads`` (the database only ever
+    sees them sealed; without a secrets codec :class:`~pgflow.payload.CodecError`)."""
     if isinstance(flow, Flow):
         adapter = json_adapter(flow.run_type)
         if adapter is not None:
             value = adapter.to_json(value, where=f"the input of flow {flow.slug!r}")
+    if secret_input:
+        value = (payloads or Payloads()).seal_input(
+            slug_of(flow), secret_input, cast(JsonValue, value)
+        )
     try:
         return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as error:
         raise TypeError(f"run input is not JSON-serialisable: {error}") from None
 
 
-def start(flow: FlowRef, input: object, options: StartOptions) -> Call[Run]:
+def secret_input(flow: FlowRef) -> Call[SecretInput]:
+    """A flow's secret input paths, for a client that starts it by slug."""
+    return Call(queries.FLOW_SECRET_INPUT, {"flow_slug": slug_of(flow)}, SecretInput)
+
+
+def needs_secret_input(flow: FlowRef, payloads: Payloads) -> bool:
+    """True when the client must read the flow's secret paths (a slug, and keys to seal with).
+
+    A :class:`Flow` declares its own; without a secrets codec there is nothing
+    to seal with, and ``start_flow`` refuses a plain secret (``PlainSecretError``).
+    """
+    return not isinstance(flow, Flow) and payloads.secrets is not None
+
+
+def start(
+    flow: FlowRef,
+    input: object,
+    options: StartOptions,
+    payloads: Payloads | None = None,
+    secret_paths: Sequence[str] = (),
+) -> Call[Run]:
     """``pgflow.start_flow`` with the caller's trace context (see :mod:`pgflow.run.tracing`).
 
     ``options`` are the caller's :class:`StartOptions` (``conn`` is the
-    client's business, not a parameter of the statement).
+    client's business, not a parameter of the statement).  The input's secret
+    paths (the :class:`Flow`'s, else ``secret_paths`` read by the client) are
+    sealed with ``payloads``.
     """
     run_id = options.get("run_id")
     priority = options.get("priority", 0)
@@ -160,7 +196,12 @@ def start(flow: FlowRef, input: object, options: StartOptions) -> Call[Run]:
     carrier = current_trace_context()
     params = {
         "flow_slug": slug_of(flow),
-        "input": encode_input(flow, {} if input is None else input),
+        "input": encode_input(
+            flow,
+            {} if input is None else input,
+            payloads,
+            flow.secret_input if isinstance(flow, Flow) else secret_paths,
+        ),
         "run_id": None if run_id is None else as_uuid(run_id),
         "trace_context": Jsonb(carrier) if carrier else None,
         "priority": priority,
@@ -256,6 +297,40 @@ def check_prune(batch_size: int, max_runs: int | None) -> None:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if max_runs is not None and max_runs < 0:
         raise ValueError(f"max_runs must be >= 0, got {max_runs}")
+
+
+def opened(payloads: Payloads, row: RowT) -> RowT:
+    """``row`` with the sealed values of its input and output opened, when a codec here can.
+
+    Envelopes no codec here opens stay as they are (a client without keys
+    still reads runs); rows of other types come back unchanged.
+    """
+    if not payloads.active:
+        return row
+    if isinstance(row, Run):
+        context = CodecContext(row.flow_slug)
+        return cast(
+            RowT,
+            replace(
+                row,
+                input=payloads.open(row.input, context, strict=False),
+                output=payloads.open(row.output, context, strict=False),
+            ),
+        )
+    if isinstance(row, StepState):
+        context = CodecContext(row.flow_slug, row.step_slug, "output")
+        return cast(RowT, replace(row, output=payloads.open(row.output, context, strict=False)))
+    if isinstance(row, StepTask):
+        context = CodecContext(row.flow_slug, row.step_slug)
+        return cast(
+            RowT,
+            replace(
+                row,
+                input=payloads.open(row.input, context, strict=False),
+                output=payloads.open(row.output, context, strict=False),
+            ),
+        )
+    return row
 
 
 def found_run(run: Run | None, run_id: UUID) -> Run:

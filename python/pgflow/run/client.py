@@ -53,6 +53,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 from pgflow import queries
 from pgflow.define.dsl import Flow
 from pgflow.errors import DatabaseUnavailableError, translate
+from pgflow.payload.codec import Payloads
 from pgflow.run import calls
 from pgflow.run.calls import (
     DEFAULT_POLL_INTERVAL,
@@ -181,7 +182,11 @@ class Client:
         pool: ConnectionPool[Any] | None = None,
         max_connections: int = 4,
         connect_timeout: float = 10.0,
+        payloads: Payloads | None = None,
     ) -> None:
+        # codecs: secrets sealed with PGFLOW_KEYS by default (see pgflow.payload)
+        self.payloads = payloads if payloads is not None else Payloads.from_env()
+        self._secret_inputs: dict[str, tuple[str, ...]] = {}
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.RLock()
         if isinstance(url, ConnectionPool):
@@ -259,13 +264,34 @@ class Client:
     def _one(self, call: Call[RowT], conn: psycopg.Connection[Any] | None = None) -> RowT | None:
         if conn is not None:
             with row_cursor(conn, call.row) as cur:
-                return cur.execute(call.sql, call.params).fetchone()
-        with self._connection() as own, row_cursor(own, call.row) as cur:
-            return cur.execute(call.sql, call.params).fetchone()
+                row = cur.execute(call.sql, call.params).fetchone()
+        else:
+            with self._connection() as own, row_cursor(own, call.row) as cur:
+                row = cur.execute(call.sql, call.params).fetchone()
+        return None if row is None else calls.opened(self.payloads, row)
 
     def _all(self, call: Call[RowT]) -> list[RowT]:
         with self._connection() as conn:
-            return _fetch_all(conn, call)
+            return self._fetch_all(conn, call)
+
+    def _fetch_all(self, conn: psycopg.Connection[Any], call: Call[RowT]) -> list[RowT]:
+        with row_cursor(conn, call.row) as cur:
+            rows = cur.execute(call.sql, call.params).fetchall()
+        return [calls.opened(self.payloads, row) for row in rows]
+
+    def _secret_paths(
+        self, flow: Flow[Any, Any] | str, conn: psycopg.Connection[Any] | None
+    ) -> tuple[str, ...]:
+        """A flow started by slug: its secret input paths, read once (flows are immutable)."""
+        if not calls.needs_secret_input(flow, self.payloads):
+            return ()
+        slug = calls.slug_of(flow)
+        paths = self._secret_inputs.get(slug)
+        if paths is None:
+            row = self._one(calls.secret_input(slug), conn)
+            paths = tuple(row.secret_input or ()) if row is not None else ()
+            self._secret_inputs[slug] = paths
+        return paths
 
     # -- runs ----------------------------------------------------------------------
 
@@ -300,15 +326,17 @@ class Client:
         others once the caller commits, and not at all if it rolls back).
         """
         conn = options.get("conn")
-        call = calls.start(flow, input, options)
         if isinstance(conn, psycopg.AsyncConnection):
             raise TypeError("Client.start takes a psycopg.Connection; use AsyncClient for async")
         if conn is not None:
             try:
+                paths = self._secret_paths(flow, conn)
+                call = calls.start(flow, input, options, self.payloads, paths)
                 run = self._one(call, conn)
             except psycopg.Error as error:
                 raise translate(error) from error
         else:
+            call = calls.start(flow, input, options, self.payloads, self._secret_paths(flow, None))
             run = self._one(call)
         assert run is not None
         log.debug("started run %s of %s", run.run_id, run.flow_slug)
@@ -341,9 +369,9 @@ class Client:
         with self._connection() as conn, conn.transaction():
             conn.execute(queries.READ_SNAPSHOT)
             run = calls.found_run(self._one(calls.get_run(uid), conn), uid)
-            steps = _fetch_all(conn, calls.step_states(uid))
-            tasks = _fetch_all(conn, calls.step_tasks(uid))
-            history = _fetch_all(conn, calls.run_attempts(uid))
+            steps = self._fetch_all(conn, calls.step_states(uid))
+            tasks = self._fetch_all(conn, calls.step_tasks(uid))
+            history = self._fetch_all(conn, calls.run_attempts(uid))
             now_row = conn.execute(queries.SERVER_NOW).fetchone()
         return calls.run_details(
             run, steps, tasks, history, None if now_row is None else now_row[0]
@@ -360,7 +388,7 @@ class Client:
         with self._connection() as conn, conn.transaction():
             conn.execute(queries.READ_SNAPSHOT)
             calls.found_run(self._one(calls.get_run(uid), conn), uid)
-            return tuple(_fetch_all(conn, calls.run_attempts(uid)))
+            return tuple(self._fetch_all(conn, calls.run_attempts(uid)))
 
     def cancel(self, run_id: UUID | str) -> Run:
         """Cancel a run (``pgflow.cancel_run``): unfinished steps and tasks stop."""
@@ -573,11 +601,6 @@ class Client:
             finally:
                 if listening and not conn.closed and not conn.broken:
                     conn.execute(queries.UNLISTEN_ALL)
-
-
-def _fetch_all(conn: psycopg.Connection[Any], call: Call[RowT]) -> list[RowT]:
-    with row_cursor(conn, call.row) as cur:
-        return cur.execute(call.sql, call.params).fetchall()
 
 
 def _wait_for_hint(conn: psycopg.Connection[Any], state: WaitState, timeout: float) -> bool:

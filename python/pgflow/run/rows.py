@@ -421,3 +421,10 @@ def row_cursor(conn: psycopg.Connection[Any], row_type: type[RowT]) -> psycopg.C
     cur = conn.cursor(row_factory=class_row(row_type))
     set_json_loads(decode_json, cur)
     return cur
+
+
+@dataclass(frozen=True, slots=True)
+class SecretInput:
+    """The paths of a flow's run input that a client seals (``pgflow.flows.secret_input``)."""
+
+    secret_input: list[str] | None

@@ -251,7 +251,13 @@ def mutated(draw: st.DrawFn, shape: FlowShape) -> tuple[str, FlowShape]:
         "timeout": shape.timeout,
     }
     values[name] += 1
-    return "change_flow_option", FlowShape(shape.flow_slug, steps=shape.steps, **values)
+    return "change_flow_option", FlowShape(
+        shape.flow_slug,
+        steps=shape.steps,
+        max_attempts=values["max_attempts"],
+        base_delay=values["base_delay"],
+        timeout=values["timeout"],
+    )
 
 
 def _with(step: StepShape, **changes: Any) -> StepShape:

@@ -4,8 +4,10 @@ traceback bounds, JSON log lines and trace spans."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
+import os
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -20,6 +22,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from psycopg.rows import TupleRow
 
 from pgflow import Client, Flow, deploy_flow
+from pgflow.payload import CodecContext, Payloads
+from pgflow.payload.crypto import EncryptionCodec
 from pgflow.run.rows import ClaimedTask
 from pgflow.run.worker import JsonFormatter, TaskContext, Worker, WorkerOptions, current_task
 from pgflow.run.worker.context import reset_current, set_current
@@ -213,3 +217,43 @@ def test_handler_spans_join_the_trace_of_whoever_started_the_run(
     task = next(s for s in spans.get_finished_spans() if s.name == "pgflow.task traced/only")
     assert task.context.trace_id == caller.get_span_context().trace_id
     assert task.parent.span_id == caller.get_span_context().span_id
+
+
+def test_a_failed_span_carries_no_secret_of_its_task(spans: Any) -> None:
+    payloads = Payloads(secrets=EncryptionCodec({"k": os.urandom(32)}))
+    secret = "SECRET-" + uuid.uuid4().hex
+    flow = Flow("f")
+
+    @flow.step()
+    def leaky(run: Any) -> None:
+        raise ValueError(f"refused {run['token']}")
+
+    outcomes: list[Outcome] = []
+    done = threading.Event()
+
+    def on_done(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        done.set()
+
+    executor = HandlerExecutor(
+        worker_id=uuid.uuid4(),
+        concurrency=1,
+        max_error_length=1000,
+        payloads=payloads,
+        on_done=on_done,
+    )
+    task = claimed("leaky")
+    sealed = payloads.secrets.encode(secret, CodecContext("f")) if payloads.secrets else None
+    task = dataclasses.replace(task, input={"run": {"token": sealed}})
+    spans.clear()
+    try:
+        executor.submit(task, flow.get_step("leaky"))
+        assert done.wait(10)
+    finally:
+        executor.shutdown(wait=True)
+    assert outcomes[0].error is not None
+    assert "[redacted]" in outcomes[0].error
+    (span,) = [s for s in spans.get_finished_spans() if s.name == "pgflow.task f/leaky"]
+    recorded = repr(span.status.description) + repr([e.attributes for e in span.events])
+    assert secret not in recorded
+    assert "[redacted]" in recorded

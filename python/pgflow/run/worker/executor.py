@@ -24,11 +24,14 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from pgflow.define.dsl import StepDefinition
 from pgflow.define.models import to_jsonable
+from pgflow.jsonb import JsonValue
+from pgflow.payload.codec import CodecContext, Payloads
+from pgflow.payload.redact import Redactor
 from pgflow.run.rows import ClaimedTask
 from pgflow.run.tracing import TaskSpan, start_task_span
 from pgflow.run.worker.context import StopReason, TaskContext, reset_current, set_current
@@ -67,10 +70,12 @@ class Outcome:
         return self.error is None
 
 
-def format_error(error: BaseException, max_length: int) -> str:
-    """``"TypeName: message"``, cut to ``max_length`` characters."""
+def format_error(error: BaseException, max_length: int, redactor: Redactor | None = None) -> str:
+    """``"TypeName: message"``, secrets redacted, cut to ``max_length`` characters."""
     message = str(error).strip()
     text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    if redactor:
+        text = redactor.redact(text) or ""
     text = text.replace("\x00", "\\x00")
     if len(text) > max_length:
         marker = " [truncated]"
@@ -125,6 +130,14 @@ def encode_output(value: object, max_bytes: int | None = None) -> str:
             " (--max-output-bytes)"
         )
     return text
+
+
+def _redacted(text: str, redactor: Redactor | None) -> str:
+    return (redactor.redact(text) or "") if redactor else text
+
+
+class RedactedError(Exception):
+    """Stands for a handler's exception, secrets redacted, where the original may not go."""
 
 
 def _output_value(step: StepDefinition, result: object) -> object:
@@ -229,8 +242,10 @@ class HandlerExecutor:
         on_slot_free: Callable[[], None] = lambda: None,
         on_started: Callable[[ClaimedTask, TaskContext], None] = lambda _task, _context: None,
         max_output_bytes: int | None = None,
+        payloads: Payloads | None = None,
     ) -> None:
         self._worker_id = worker_id
+        self._payloads = payloads if payloads is not None else Payloads()
         self._concurrency = concurrency
         self._max_error_length = max_error_length
         self._max_output_bytes = max_output_bytes
@@ -311,14 +326,18 @@ class HandlerExecutor:
         token = set_current(context)
         span = start_task_span(task, self._worker_id)
         scope = span.activate()
+        redactor = Redactor()
         try:
             assert step.handler is not None
-            result = step.handler(*step.arguments(task.input))
+            result = step.handler(*step.arguments(self._open_input(task, redactor)))
             if inspect.isawaitable(result):
                 result = self._event_loop().run_until_done(result)
-            output = encode_output(_output_value(step, result), self._max_output_bytes)
+            output = encode_output(
+                self._seal_output(task, step, _output_value(step, result), redactor),
+                self._max_output_bytes,
+            )
         except BaseException as error:
-            self._finish(task, started, error=error, context=context, span=span)
+            self._finish(task, started, error=error, context=context, span=span, redactor=redactor)
         else:
             self._finish(task, started, output=output, context=context, span=span)
         finally:
@@ -335,21 +354,51 @@ class HandlerExecutor:
             context.attach_async(asyncio.get_running_loop(), running)
         span = start_task_span(task, self._worker_id)
         scope = span.activate()
+        redactor = Redactor()
         try:
             assert step.handler is not None
-            result = step.handler(*step.arguments(task.input))
+            result = step.handler(*step.arguments(self._open_input(task, redactor)))
             if inspect.isawaitable(result):
                 result = await result
-            output = encode_output(_output_value(step, result), self._max_output_bytes)
+            output = encode_output(
+                self._seal_output(task, step, _output_value(step, result), redactor),
+                self._max_output_bytes,
+            )
         except BaseException as error:
             # CancelledError included: a handler told to stop ends here, and
             # its outcome carries the stop reason (not reported as a failure)
-            self._finish(task, started, error=error, context=context, span=span)
+            self._finish(task, started, error=error, context=context, span=span, redactor=redactor)
         else:
             self._finish(task, started, output=output, context=context, span=span)
         finally:
             span.deactivate(scope)
             reset_current(token)
+
+    def _open_input(self, task: ClaimedTask, redactor: Redactor) -> Any:
+        """The task input with every envelope opened; what was sealed is remembered as secret.
+
+        Without a codec for an envelope of pgflow's own kinds this raises, so
+        the task fails with a clear error instead of a handler seeing ciphertext.
+        """
+        return self._payloads.open(
+            cast(JsonValue, task.input),
+            CodecContext(task.flow_slug, task.step_slug, "input"),
+            reveal=redactor.add,
+        )
+
+    def _seal_output(
+        self, task: ClaimedTask, step: StepDefinition, result: object, redactor: Redactor
+    ) -> object:
+        """The handler's result, secret paths sealed and the outputs codec applied."""
+        if not step.secret_output and self._payloads.outputs is None:
+            return result
+        return self._payloads.seal_output(
+            task.flow_slug,
+            task.step_slug,
+            step.secret_output,
+            cast(JsonValue, result),
+            redactor.add,
+        )
 
     def _finish(
         self,
@@ -360,20 +409,26 @@ class HandlerExecutor:
         error: BaseException | None = None,
         context: TaskContext | None = None,
         span: TaskSpan | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         seconds = time.monotonic() - started
         stop_reason = context.stop_reason if context is not None else None
         if span is not None:
+            # a trace exporter must not carry the task's secrets either
+            traced = error
+            if error is not None and redactor:
+                traced = RedactedError(format_error(error, self._max_error_length, redactor))
             try:
-                span.end(stop_reason or ("failed" if error is not None else "completed"), error)
+                span.end(stop_reason or ("failed" if error is not None else "completed"), traced)
             except Exception:  # pragma: no cover - telemetry must never fail a task
                 log.exception("could not end the trace span of %s", task.key)
         if error is not None:
             outcome = Outcome(
                 task=task,
                 output_json=None,
-                error=format_error(error, self._max_error_length),
-                traceback="".join(traceback.format_exception(error)),
+                # the task's secrets never reach the database or a log line
+                error=format_error(error, self._max_error_length, redactor),
+                traceback=_redacted("".join(traceback.format_exception(error)), redactor),
                 seconds=seconds,
                 stop_reason=stop_reason,
             )

@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Final
 
+from pgflow.vocabulary import MAX_OUTPUT_BYTES
+
 __all__ = ["DEFAULT_MAX_OUTPUT_BYTES", "ENVIRONMENT_VARIABLES", "WorkerOptions"]
 
-DEFAULT_MAX_OUTPUT_BYTES: Final = 16 * 1024 * 1024
+DEFAULT_MAX_OUTPUT_BYTES: Final = MAX_OUTPUT_BYTES
+"""The database's default bound too (``pgflow.vocabulary()``)."""
 """16 MiB: the default limit on one handler output's JSON text.
 
 jsonb refuses values over 256 MB, but an output is stored more than once (the

@@ -82,9 +82,15 @@ def _describe(error: psycopg.Error) -> str:
     return f"{error.sqlstate}: {message}" if error.sqlstate else message
 
 
+_OUTPUT_REFUSED: Final = frozenset({"PF031", "PF032"})
+"""pgflow's refusals of the output itself (a plain secret, over max_output_bytes):
+the task fails with the reason, like any output the server refuses."""
+
+
 def _refused_by_pgflow(error: psycopg.Error) -> bool:
     """pgflow's own refusal (``PF0xx``): the call itself is wrong, not the output."""
-    return (error.sqlstate or "").startswith("PF")
+    sqlstate = error.sqlstate or ""
+    return sqlstate.startswith("PF") and sqlstate not in _OUTPUT_REFUSED
 
 
 def _ms(seconds: float) -> str:

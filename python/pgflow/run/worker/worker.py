@@ -42,6 +42,7 @@ from psycopg_pool import ConnectionPool
 from pgflow import queries
 from pgflow.define.dsl import Flow, StepDefinition
 from pgflow.errors import DatabaseUnavailableError, PgflowError, translate
+from pgflow.payload.codec import Payloads
 from pgflow.run.retry import Abandoned, Backoff, retry
 from pgflow.run.rows import ClaimedTask
 from pgflow.run.worker.claimer import ClaimLoop
@@ -107,6 +108,7 @@ class Worker:
         *,
         options: WorkerOptions | None = None,
         worker_id: uuid.UUID | None = None,
+        payloads: Payloads | None = None,
     ) -> None:
         if not flows:
             raise ValueError("a worker needs at least one flow")
@@ -121,6 +123,8 @@ class Worker:
         self._conninfo = url
         self.options = options or WorkerOptions()
         self.worker_id = worker_id or uuid.uuid4()
+        # codecs: secrets sealed with PGFLOW_KEYS by default (see pgflow.payload)
+        self.payloads = payloads if payloads is not None else Payloads.from_env()
         self._steps: dict[tuple[str, str], StepDefinition] = {
             (flow.slug, step.slug): step for flow in flows for step in flow.steps
         }
@@ -344,6 +348,7 @@ class Worker:
             concurrency=options.concurrency,
             max_error_length=options.max_error_length,
             max_output_bytes=options.max_output_bytes,
+            payloads=self.payloads,
             on_done=on_done,
             on_slot_free=claim_loop.slot_freed,
             on_started=on_started,
