@@ -31,6 +31,7 @@ from psycopg_pool import ConnectionPool
 
 from pgflow import queries
 from pgflow.define.dsl import Flow, StepDefinition
+from pgflow.payload.codec import Payloads
 from pgflow.run.rows import ClaimedTask, row_cursor
 from pgflow.run.worker.executor import HandlerExecutor, Outcome
 from pgflow.run.worker.heartbeat import ServedFlow, register_worker, serve_steps, stop_worker
@@ -140,6 +141,8 @@ class Stepper:
             max_error_length=self._options.max_error_length,
             max_output_bytes=self._options.max_output_bytes,
             on_done=on_done,
+            # like `pgflow worker`: sealed secrets opened with PGFLOW_KEYS
+            payloads=Payloads.from_env(),
         )
         try:
             executor.submit(task, self._steps.get((task.flow_slug, task.step_slug)))

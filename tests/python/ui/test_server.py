@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import uuid
 from collections.abc import Callable
 
 import psycopg
+import pytest
 from starlette.testclient import TestClient
 
 from pgflow.run.client import Client
@@ -283,3 +285,44 @@ def test_large_values_start_collapsed(client: TestClient) -> None:
     page = client.get(f"/runs/{run_id}").text
     assert '<details class="j"><summary>[<span class="j-sum"> 300 items' in page
     assert "100 more not shown" in page
+
+
+def test_the_start_form_seals_a_flows_secret_input_with_pgflow_keys(
+    client: TestClient, ui_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGFLOW_KEYS", f"k1:{base64.b64encode(os.urandom(32)).decode()}")
+    secret = "TOKEN-" + uuid.uuid4().hex
+    with psycopg.connect(ui_database, autocommit=True) as conn:
+        conn.execute("select pgflow.create_flow('ui_secret_v1', secret_input => '{token}')")
+        conn.execute("select pgflow.add_step('ui_secret_v1', 'use')")
+    run_id = _start(client, "ui_secret_v1", json.dumps({"token": secret, "plain": 1}))
+    with psycopg.connect(ui_database) as conn:
+        row = conn.execute(
+            "select input::text, input -> 'token' ->> '$pgflow' from pgflow.runs where run_id = %s",
+            (run_id,),
+        ).fetchone()
+    assert row is not None
+    stored, kind = row
+    assert secret not in stored
+    assert kind == "sealed"
+    assert '"plain": 1' in stored
+
+
+def test_the_start_form_without_keys_says_the_secret_was_refused(
+    client: TestClient, ui_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PGFLOW_KEYS", raising=False)
+    with psycopg.connect(ui_database, autocommit=True) as conn:
+        conn.execute("select pgflow.create_flow('ui_secret_v2', secret_input => '{token}')")
+        conn.execute("select pgflow.add_step('ui_secret_v2', 'use')")
+    response = client.post(
+        "/flows/ui_secret_v2/start", data={"input": '{"token": "t"}'}, headers=ORIGIN
+    )
+    assert response.status_code == 400
+    assert 'id="start-error"' in response.text
+    assert "secret path" in response.text
+    with psycopg.connect(ui_database) as conn:
+        count = conn.execute(
+            "select count(*) from pgflow.runs where flow_slug = 'ui_secret_v2'"
+        ).fetchone()
+    assert count == (0,)

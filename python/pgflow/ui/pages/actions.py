@@ -22,8 +22,9 @@ from starlette.routing import BaseRoute, Route
 
 from pgflow import queries
 from pgflow.errors import translate
+from pgflow.payload.codec import CodecError, Payloads
 from pgflow.run import calls
-from pgflow.run.rows import Run, row_cursor
+from pgflow.run.rows import Run, SecretInput, row_cursor
 from pgflow.ui.app import UiContext, ui_context
 from pgflow.ui.pages.flows import flow_page_context
 from pgflow.ui.pages.runs import parse_run_id, run_context
@@ -71,6 +72,19 @@ def _call_run(context: UiContext, query: Any, params: Mapping[str, object]) -> R
         return cur.execute(query, params).fetchone()
 
 
+def _start_call(context: UiContext, flow_slug: str, value: object) -> Run | None:
+    """``start_flow`` through the clients' own start call, secrets sealed with ``PGFLOW_KEYS``."""
+    payloads = Payloads.from_env()
+    paths: tuple[str, ...] = ()
+    if calls.needs_secret_input(flow_slug, payloads):
+        lookup = calls.secret_input(flow_slug)
+        with context.pool.connection() as conn, row_cursor(conn, SecretInput) as cur:
+            row = cur.execute(lookup.sql, lookup.params).fetchone()
+        paths = tuple(row.secret_input or ()) if row is not None else ()
+    call = calls.start(flow_slug, value, {}, payloads, paths)
+    return _call_run(context, call.sql, call.params)
+
+
 async def start_run(request: Request) -> Response:
     context = ui_context(request)
     refused = _refused(context)
@@ -91,13 +105,14 @@ async def start_run(request: Request) -> Response:
     run: Run | None = None
     if error is None:
         # the clients' own start call: a new start option cannot break the form
-        call = calls.start(flow_slug, value, {})
         try:
-            run = await run_in_threadpool(_call_run, context, call.sql, call.params)
+            run = await run_in_threadpool(_start_call, context, flow_slug, value)
         except psycopg.errors.InsufficientPrivilege:
             raise
         except psycopg.Error as problem:
             error = _message(problem)
+        except CodecError as problem:
+            error = str(problem)
     if run is not None:
         return RedirectResponse(f"/runs/{run.run_id}", status_code=303)
     page = await run_in_threadpool(
