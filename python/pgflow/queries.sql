@@ -386,6 +386,28 @@ select r.run_id,
   from pgflow.runs as r
  where r.run_id = any(%(run_ids)s::uuid[])
 
+-- name: ui_limit_use
+-- Why a run's queued tasks may be held back: for each flow-controlled step of
+-- the run and each bucket of its queued tasks, the step's limits and what is
+-- in use now across every run (tasks started, starts in the rate window).
+select l.step_slug, b.bucket, l.concurrency, l.rate_limit, l.rate_period,
+       (select count(*) from pgflow.step_tasks as t
+         where t.flow_slug = l.flow_slug and t.step_slug = l.step_slug
+           and t.status = 'started' and t.limit_bucket = b.bucket) as in_flight,
+       (select count(*) from pgflow.task_starts as s
+         where s.flow_slug = l.flow_slug and s.step_slug = l.step_slug
+           and s.bucket = b.bucket
+           and s.started_at > %(now)s::timestamptz
+                              - make_interval(secs => coalesce(l.rate_period, 0))) as recent_starts
+  from pgflow.step_limits as l
+ cross join lateral (
+       select distinct q.limit_bucket as bucket
+         from pgflow.step_tasks as q
+        where q.run_id = %(run_id)s and q.step_slug = l.step_slug
+          and q.status = 'queued' and q.limit_bucket is not null) as b
+ where l.flow_slug = %(flow_slug)s
+ order by l.step_slug, b.bucket
+
 -- name: ui_current_role
 -- Who the playground runs as, for the header and privilege messages.
 select current_user::text as role_name, current_database()::text as database_name

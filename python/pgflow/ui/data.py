@@ -62,6 +62,20 @@ class FlowStep:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitUse:
+    """A flow-controlled step's limits and their use now, for one bucket of a run's queued tasks."""
+
+    step_slug: str
+    bucket: str
+    """The ``concurrency_key`` value as JSON text (``'"acme"'``), or ``''``: no key."""
+    concurrency: int | None
+    rate_limit: int | None
+    rate_period: int | None
+    in_flight: int
+    recent_starts: int
+
+
+@dataclass(frozen=True, slots=True)
 class RunPage:
     """A run as one consistent snapshot: the run, its flow's steps, states, tasks, attempts."""
 
@@ -71,6 +85,8 @@ class RunPage:
     tasks: tuple[StepTask, ...]
     attempts: tuple[TaskAttempt, ...]
     now: datetime
+    limits: tuple[LimitUse, ...] = ()
+    """Flow control in use for the run's queued tasks (see ``ui_limit_use``)."""
 
 
 def list_flows(pool: ConnectionPool[Any]) -> list[FlowRow]:
@@ -126,6 +142,12 @@ def read_run(pool: ConnectionPool[Any], run_id: UUID) -> RunPage | None:
         row = conn.execute(queries.SERVER_NOW).fetchone()
         assert row is not None
         now: datetime = row[0]
+        limits: list[LimitUse] = []
+        if any(task.status == "queued" for task in tasks):
+            with row_cursor(conn, LimitUse) as cur:
+                limits = cur.execute(
+                    queries.UI_LIMIT_USE, {**params, "flow_slug": run.flow_slug, "now": now}
+                ).fetchall()
     return RunPage(
         run=run,
         flow_steps=tuple(steps_of_flow),
@@ -133,6 +155,7 @@ def read_run(pool: ConnectionPool[Any], run_id: UUID) -> RunPage | None:
         tasks=tuple(tasks),
         attempts=tuple(attempts),
         now=now,
+        limits=tuple(limits),
     )
 
 

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from pgflow.jsonb import UndecodableJson
 from pgflow.run.rows import StepState, StepTask
+from pgflow.ui.data import LimitUse
 
 __all__ = [
     "COLLAPSE_CHARS",
@@ -163,16 +164,35 @@ def flow_graph(steps: Sequence[Any], *, changed: frozenset[str] = frozenset()) -
 # -- why a step waits ------------------------------------------------------------
 
 
-def held_back_by_limit(step: StepState, tasks: Sequence[StepTask], now: datetime) -> str | None:
-    """Why a ready task is held back by a flow-control limit, or None.
+def held_back_by_limit(
+    step: StepState, tasks: Sequence[StepTask], now: datetime, limits: Sequence[LimitUse]
+) -> str | None:
+    """Why the step's ready tasks are held back by its flow control, or None.
 
-    The place for concurrency / rate limits (``add_step(concurrency=…,
-    rate_limit=…)``) once the extension records them: return a sentence such
-    as "3 of 3 allowed tasks running (concurrency)".  Today no limit exists,
-    so nothing is held back.
+    ``limits`` are the step's buckets with queued tasks (``ui_limit_use``): a
+    bucket whose concurrency is used up, or whose rate window is full, holds
+    its tasks back until a task ends or the window moves on.
     """
-    del step, tasks, now
-    return None
+    if not any(
+        t.status == "queued" and (t.visible_at is None or t.visible_at <= now) for t in tasks
+    ):
+        return None
+    full: list[str] = []
+    for use in limits:
+        if use.step_slug != step.step_slug:
+            continue
+        key = f" for key {use.bucket}" if use.bucket else ""
+        if use.concurrency is not None and use.in_flight >= use.concurrency:
+            full.append(f"concurrency {use.in_flight} of {use.concurrency} running{key}")
+        if use.rate_limit is not None and use.recent_starts >= use.rate_limit:
+            full.append(
+                f"rate limit {use.recent_starts} of {use.rate_limit} starts in the last "
+                f"{use.rate_period}s{key}"
+            )
+    if not full:
+        return None
+    shown = "; ".join(full[:3]) + (f"; … and {len(full) - 3} more" if len(full) > 3 else "")
+    return f"held back by flow control: {shown}"
 
 
 def _when(moment: datetime, now: datetime) -> str:
@@ -191,6 +211,7 @@ def waiting_reasons(
     now: datetime,
     *,
     delay_seconds: int = 0,
+    limits: Sequence[LimitUse] = (),
 ) -> list[str]:
     """Sentences that explain why an unfinished step is not done yet (empty when finished)."""
     if step.status in ("completed", "failed", "skipped", "cancelled"):
@@ -205,7 +226,7 @@ def waiting_reasons(
         elif not deps:
             reasons.append("not started yet")
         return reasons
-    limit = held_back_by_limit(step, tasks, now)
+    limit = held_back_by_limit(step, tasks, now, limits)
     if limit is not None:
         reasons.append(limit)
     queued = [task for task in tasks if task.status == "queued"]

@@ -326,3 +326,28 @@ def test_the_start_form_without_keys_says_the_secret_was_refused(
             "select count(*) from pgflow.runs where flow_slug = 'ui_secret_v2'"
         ).fetchone()
     assert count == (0,)
+
+
+def test_a_step_held_back_by_its_concurrency_limit_says_so(
+    client: TestClient, ui_database: str
+) -> None:
+    with psycopg.connect(ui_database, autocommit=True) as conn:
+        conn.execute("select pgflow.create_flow('ui_limited_v1')")
+        conn.execute(
+            "select pgflow.add_step('ui_limited_v1', 'call', concurrency => 1,"
+            " concurrency_key => '{run,customer}')"
+        )
+    first = _start(client, "ui_limited_v1", '{"customer": "acme"}')
+    second = _start(client, "ui_limited_v1", '{"customer": "acme"}')
+    with psycopg.connect(ui_database, autocommit=True) as conn:
+        claimed = conn.execute(
+            "select run_id::text from pgflow.claim_tasks(%s, 10, array['ui_limited_v1'])",
+            [uuid.uuid4()],
+        ).fetchall()
+    assert len(claimed) == 1  # the limit let one of the two start
+    waiting = second if claimed[0][0] == first else first
+    html = client.get(f"/runs/{waiting}/live").json()["html"]
+    assert "held back by flow control: concurrency 1 of 1 running for key" in html
+    assert "acme" in html
+    running = client.get(f"/runs/{claimed[0][0]}/live").json()["html"]
+    assert "held back" not in running

@@ -106,6 +106,7 @@ def run_context(context: UiContext, run_id: UUID) -> dict[str, Any] | None:
                         tasks,
                         page.now,
                         delay_seconds=step.delay_seconds,
+                        limits=page.limits,
                     )
                     if state is not None
                     else []
