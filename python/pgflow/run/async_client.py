@@ -142,7 +142,7 @@ class AsyncClient:
     ) -> None:
         # codecs: secrets sealed with PGFLOW_KEYS by default (see pgflow.payload)
         self.payloads = payloads if payloads is not None else Payloads.from_env()
-        self._secret_inputs: dict[str, tuple[str, ...]] = {}
+        self._secret_inputs = calls.SecretInputs(self.payloads)
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._lock = asyncio.Lock()
         self._connect_timeout = connect_timeout
@@ -249,15 +249,12 @@ class AsyncClient:
     async def _secret_paths(
         self, flow: Flow[Any, Any] | str, conn: psycopg.AsyncConnection[Any] | None
     ) -> tuple[str, ...]:
-        """See :meth:`Client._secret_paths <pgflow.run.client.Client._secret_paths>`."""
-        if not calls.needs_secret_input(flow, self.payloads):
-            return ()
-        slug = calls.slug_of(flow)
-        paths = self._secret_inputs.get(slug)
+        """The input paths to seal: the :class:`Flow`'s, or read once for a slug."""
+        paths = self._secret_inputs.known(flow)
         if paths is None:
-            row = await self._one(calls.secret_input(slug), conn)
-            paths = tuple(row.secret_input or ()) if row is not None else ()
-            self._secret_inputs[slug] = paths
+            lookup = self._secret_inputs.lookup(flow)
+            row = await self._one(lookup, conn)
+            paths = self._secret_inputs.remember(flow, row)
         return paths
 
     # -- runs ----------------------------------------------------------------------

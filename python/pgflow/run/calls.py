@@ -161,20 +161,6 @@ def encode_input(
         raise TypeError(f"run input is not JSON-serialisable: {error}") from None
 
 
-def secret_input(flow: FlowRef) -> Call[SecretInput]:
-    """A flow's secret input paths, for a client that starts it by slug."""
-    return Call(queries.FLOW_SECRET_INPUT, {"flow_slug": slug_of(flow)}, SecretInput)
-
-
-def needs_secret_input(flow: FlowRef, payloads: Payloads) -> bool:
-    """True when the client must read the flow's secret paths (a slug, and keys to seal with).
-
-    A :class:`Flow` declares its own; without a secrets codec there is nothing
-    to seal with, and ``start_flow`` refuses a plain secret (``PlainSecretError``).
-    """
-    return not isinstance(flow, Flow) and payloads.secrets is not None
-
-
 def start(
     flow: FlowRef,
     input: object,
@@ -308,29 +294,49 @@ def opened(payloads: Payloads, row: RowT) -> RowT:
     if not payloads.active:
         return row
     if isinstance(row, Run):
-        context = CodecContext(row.flow_slug)
-        return cast(
-            RowT,
-            replace(
-                row,
-                input=payloads.open(row.input, context, strict=False),
-                output=payloads.open(row.output, context, strict=False),
-            ),
-        )
+        return cast(RowT, _opened(payloads, row, CodecContext(row.flow_slug)))
+    if isinstance(row, StepTask):
+        return cast(RowT, _opened(payloads, row, CodecContext(row.flow_slug, row.step_slug)))
     if isinstance(row, StepState):
         context = CodecContext(row.flow_slug, row.step_slug, "output")
         return cast(RowT, replace(row, output=payloads.open(row.output, context, strict=False)))
-    if isinstance(row, StepTask):
-        context = CodecContext(row.flow_slug, row.step_slug)
-        return cast(
-            RowT,
-            replace(
-                row,
-                input=payloads.open(row.input, context, strict=False),
-                output=payloads.open(row.output, context, strict=False),
-            ),
-        )
     return row
+
+
+_Opened = TypeVar("_Opened", Run, StepTask)
+
+
+def _opened(payloads: Payloads, row: _Opened, context: CodecContext) -> _Opened:
+    return replace(
+        row,
+        input=payloads.open(row.input, context, strict=False),
+        output=payloads.open(row.output, context, strict=False),
+    )
+
+
+class SecretInputs:
+    """A client's memory of flows' secret input paths, read once per slug (flows are immutable)."""
+
+    def __init__(self, payloads: Payloads) -> None:
+        self._payloads = payloads
+        self._paths: dict[str, tuple[str, ...]] = {}
+
+    def known(self, flow: FlowRef) -> tuple[str, ...] | None:
+        """The paths when no read is needed (a :class:`Flow` declares its own; no keys: none)."""
+        if isinstance(flow, Flow):
+            return flow.secret_input
+        if self._payloads.secrets is None:
+            # nothing to seal with: start_flow refuses a plain secret (PlainSecretError)
+            return ()
+        return self._paths.get(flow)
+
+    def lookup(self, flow: FlowRef) -> Call[SecretInput]:
+        return Call(queries.FLOW_SECRET_INPUT, {"flow_slug": slug_of(flow)}, SecretInput)
+
+    def remember(self, flow: FlowRef, row: SecretInput | None) -> tuple[str, ...]:
+        paths = tuple(row.secret_input or ()) if row is not None else ()
+        self._paths[slug_of(flow)] = paths
+        return paths
 
 
 def found_run(run: Run | None, run_id: UUID) -> Run:

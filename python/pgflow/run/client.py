@@ -186,7 +186,7 @@ class Client:
     ) -> None:
         # codecs: secrets sealed with PGFLOW_KEYS by default (see pgflow.payload)
         self.payloads = payloads if payloads is not None else Payloads.from_env()
-        self._secret_inputs: dict[str, tuple[str, ...]] = {}
+        self._secret_inputs = calls.SecretInputs(self.payloads)
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.RLock()
         if isinstance(url, ConnectionPool):
@@ -282,15 +282,11 @@ class Client:
     def _secret_paths(
         self, flow: Flow[Any, Any] | str, conn: psycopg.Connection[Any] | None
     ) -> tuple[str, ...]:
-        """A flow started by slug: its secret input paths, read once (flows are immutable)."""
-        if not calls.needs_secret_input(flow, self.payloads):
-            return ()
-        slug = calls.slug_of(flow)
-        paths = self._secret_inputs.get(slug)
+        """The input paths to seal: the :class:`Flow`'s, or read once for a slug."""
+        paths = self._secret_inputs.known(flow)
         if paths is None:
-            row = self._one(calls.secret_input(slug), conn)
-            paths = tuple(row.secret_input or ()) if row is not None else ()
-            self._secret_inputs[slug] = paths
+            lookup = self._secret_inputs.lookup(flow)
+            paths = self._secret_inputs.remember(flow, self._one(lookup, conn))
         return paths
 
     # -- runs ----------------------------------------------------------------------

@@ -55,7 +55,14 @@ def claimed(step_slug: str = "s") -> ClaimedTask:
     )
 
 
-def run_one(flow: Flow[Any], slug: str, *, stop_after_start: bool = False) -> Outcome:
+def run_one(
+    flow: Flow[Any],
+    slug: str,
+    *,
+    stop_after_start: bool = False,
+    task: ClaimedTask | None = None,
+    payloads: Payloads | None = None,
+) -> Outcome:
     """Run one handler of ``flow`` in a HandlerExecutor; optionally tell it to stop."""
     outcomes: list[Outcome] = []
     done = threading.Event()
@@ -71,9 +78,10 @@ def run_one(flow: Flow[Any], slug: str, *, stop_after_start: bool = False) -> Ou
         max_error_length=1000,
         on_done=on_done,
         on_started=lambda _task, ctx: contexts.append(ctx),
+        payloads=payloads,
     )
     try:
-        executor.submit(claimed(slug), flow.get_step(slug))
+        executor.submit(task or claimed(slug), flow.get_step(slug))
         if stop_after_start:
             contexts[0].stop("cancelled")
         assert done.wait(10), "the handler did not end"
@@ -228,31 +236,12 @@ def test_a_failed_span_carries_no_secret_of_its_task(spans: Any) -> None:
     def leaky(run: Any) -> None:
         raise ValueError(f"refused {run['token']}")
 
-    outcomes: list[Outcome] = []
-    done = threading.Event()
-
-    def on_done(outcome: Outcome) -> None:
-        outcomes.append(outcome)
-        done.set()
-
-    executor = HandlerExecutor(
-        worker_id=uuid.uuid4(),
-        concurrency=1,
-        max_error_length=1000,
-        payloads=payloads,
-        on_done=on_done,
-    )
-    task = claimed("leaky")
     sealed = payloads.secrets.encode(secret, CodecContext("f")) if payloads.secrets else None
-    task = dataclasses.replace(task, input={"run": {"token": sealed}})
+    task = dataclasses.replace(claimed("leaky"), input={"run": {"token": sealed}})
     spans.clear()
-    try:
-        executor.submit(task, flow.get_step("leaky"))
-        assert done.wait(10)
-    finally:
-        executor.shutdown(wait=True)
-    assert outcomes[0].error is not None
-    assert "[redacted]" in outcomes[0].error
+    outcome = run_one(flow, "leaky", task=task, payloads=payloads)
+    assert outcome.error is not None
+    assert "[redacted]" in outcome.error
     (span,) = [s for s in spans.get_finished_spans() if s.name == "pgflow.task f/leaky"]
     recorded = repr(span.status.description) + repr([e.attributes for e in span.events])
     assert secret not in recorded

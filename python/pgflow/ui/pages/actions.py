@@ -75,12 +75,12 @@ def _call_run(context: UiContext, query: Any, params: Mapping[str, object]) -> R
 def _start_call(context: UiContext, flow_slug: str, value: object) -> Run | None:
     """``start_flow`` through the clients' own start call, secrets sealed with ``PGFLOW_KEYS``."""
     payloads = Payloads.from_env()
-    paths: tuple[str, ...] = ()
-    if calls.needs_secret_input(flow_slug, payloads):
-        lookup = calls.secret_input(flow_slug)
+    secrets = calls.SecretInputs(payloads)
+    paths = secrets.known(flow_slug)
+    if paths is None:
+        lookup = secrets.lookup(flow_slug)
         with context.pool.connection() as conn, row_cursor(conn, SecretInput) as cur:
-            row = cur.execute(lookup.sql, lookup.params).fetchone()
-        paths = tuple(row.secret_input or ()) if row is not None else ()
+            paths = secrets.remember(flow_slug, cur.execute(lookup.sql, lookup.params).fetchone())
     call = calls.start(flow_slug, value, {}, payloads, paths)
     return _call_run(context, call.sql, call.params)
 
