@@ -8,6 +8,7 @@ handlers see plain values and the client reads the run's output in clear.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import secrets
@@ -23,7 +24,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 
-from pgflow import Client, deploy_flow, load_flow
+from pgflow import AsyncClient, Client, deploy_flow, load_flow
 from pgflow.errors import PlainSecretError
 from pgflow.payload import Payloads
 from pgflow.payload.crypto import EncryptionCodec
@@ -217,3 +218,31 @@ def test_runs_sealed_with_an_old_key_read_clear_after_a_new_key_is_added(
         for row in conn.execute("select input #>> '{token,kid}' from pgflow.runs").fetchall()
     }
     assert kids == {"old", "new"}, "new values are sealed with the newest key"
+
+
+def test_the_async_client_seals_inputs_and_opens_outputs_like_the_sync_one(
+    database_url: str,
+    keys: str,
+    worker_with_keys: WorkerProcess,
+    conn: psycopg.Connection[TupleRow],
+) -> None:
+    token = "TOKEN-" + secrets.token_hex(4)
+    payloads = Payloads(secrets=EncryptionCodec.from_env_text(keys))
+
+    async def scenario() -> tuple[object, object, object]:
+        async with AsyncClient(database_url, payloads=payloads) as client:
+            handle = await client.start("test_secrets", {"token": token, "cards": []})
+            final = await handle.wait(timeout=60)
+            details = await client.get_run(handle.run_id)
+        use = next(step.output for step in details.steps if step.step_slug == "use")
+        return final.input["token"], final.status, use
+
+    opened_token, status, use_output = asyncio.run(scenario())
+    assert status == "completed"
+    assert opened_token == token
+    assert use_output == {"derived": f"DERIVED-{token}", "length": len(token)}
+    stored = conn.execute(
+        "select input::text from pgflow.runs where input -> 'token' ->> '$pgflow' = 'sealed'"
+    ).fetchall()
+    assert stored
+    assert all(token not in row[0] for row in stored)
