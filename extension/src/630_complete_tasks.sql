@@ -25,6 +25,8 @@ declare
     v_count integer := cardinality(complete_tasks.run_ids);
     v_now timestamptz := pgflow.now();
     v_bad record;
+    -- an output's bound when neither its step nor its flow sets one
+    v_max_output integer;
     -- the batch, deduplicated and sorted by task key
     v_batch pgflow.task_result[];
     -- the tasks of the batch that are still unfinished
@@ -162,10 +164,10 @@ begin
     -- Every output is bounded, and a declared secret is never stored in clear,
     -- whatever language the worker is written in. Nothing has changed yet:
     -- the call is refused, naming the task, never the value.
+    v_max_output := (pg_catalog.jsonb_extract_path_text(pgflow.vocabulary(), 'max_output_bytes'))::integer;
     select b.run_id, b.step_slug, b.task_index, t.flow_slug,
         pg_catalog.pg_column_size(b.output) as size,
-        coalesce(s.max_output_bytes, f.max_output_bytes,
-            (pg_catalog.jsonb_extract_path_text(pgflow.vocabulary(), 'max_output_bytes'))::integer) as max_bytes,
+        coalesce(s.max_output_bytes, f.max_output_bytes, v_max_output) as max_bytes,
         case when s.secret_output is not null then pgflow.plain_secret_path(b.output, s.secret_output) end as plain
     into v_bad
     from unnest(v_open) as b
@@ -173,8 +175,7 @@ begin
         on t.run_id = b.run_id and t.step_slug = b.step_slug and t.task_index = b.task_index
     join pgflow.steps as s on s.flow_slug = t.flow_slug and s.step_slug = t.step_slug
     join pgflow.flows as f on f.flow_slug = t.flow_slug
-    where pg_catalog.pg_column_size(b.output) > coalesce(s.max_output_bytes, f.max_output_bytes,
-            (pg_catalog.jsonb_extract_path_text(pgflow.vocabulary(), 'max_output_bytes'))::integer)
+    where pg_catalog.pg_column_size(b.output) > coalesce(s.max_output_bytes, f.max_output_bytes, v_max_output)
         or (s.secret_output is not null and pgflow.plain_secret_path(b.output, s.secret_output) is not null)
     limit 1;
     if found then
