@@ -328,14 +328,10 @@ class HandlerExecutor:
         scope = span.activate()
         redactor = Redactor()
         try:
-            assert step.handler is not None
-            result = step.handler(*step.arguments(self._open_input(task, redactor)))
+            result = self._call(task, step, redactor)
             if inspect.isawaitable(result):
                 result = self._event_loop().run_until_done(result)
-            output = encode_output(
-                self._seal_output(task, step, _output_value(step, result), redactor),
-                self._max_output_bytes,
-            )
+            output = self._output_json(task, step, result, redactor)
         except BaseException as error:
             self._finish(task, started, error=error, context=context, span=span, redactor=redactor)
         else:
@@ -356,14 +352,10 @@ class HandlerExecutor:
         scope = span.activate()
         redactor = Redactor()
         try:
-            assert step.handler is not None
-            result = step.handler(*step.arguments(self._open_input(task, redactor)))
+            result = self._call(task, step, redactor)
             if inspect.isawaitable(result):
                 result = await result
-            output = encode_output(
-                self._seal_output(task, step, _output_value(step, result), redactor),
-                self._max_output_bytes,
-            )
+            output = self._output_json(task, step, result, redactor)
         except BaseException as error:
             # CancelledError included: a handler told to stop ends here, and
             # its outcome carries the stop reason (not reported as a failure)
@@ -373,6 +365,18 @@ class HandlerExecutor:
         finally:
             span.deactivate(scope)
             reset_current(token)
+
+    def _call(self, task: ClaimedTask, step: StepDefinition, redactor: Redactor) -> object:
+        """Call the handler with the task input opened (an awaitable for an async handler)."""
+        assert step.handler is not None
+        return step.handler(*step.arguments(self._open_input(task, redactor)))
+
+    def _output_json(
+        self, task: ClaimedTask, step: StepDefinition, result: object, redactor: Redactor
+    ) -> str:
+        """The handler's result as stored: validated, secret paths sealed, bounded JSON text."""
+        value = self._seal_output(task, step, _output_value(step, result), redactor)
+        return encode_output(value, self._max_output_bytes)
 
     def _open_input(self, task: ClaimedTask, redactor: Redactor) -> Any:
         """The task input with every envelope opened; what was sealed is remembered as secret.
