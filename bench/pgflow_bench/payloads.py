@@ -2,12 +2,32 @@
 
 The same single-step runs, whose handler reads and returns a 1 kB field,
 drained by one ``pgflow worker`` process (with ``PGFLOW_KEYS`` set in both
-cases), once with the field in clear (``bench_plain_1k``) and once declared
-secret in the input and the output (``bench_secret_1k``): the worker opens
-the sealed input and seals the output for every task.  Figures: tasks/s of
-each, their ratio (target >= 0.90), and per finished run the bytes of the
-rows of runs, step_states and step_tasks, and of the output column of each
-(the same 1 kB output is held by the task, the step and the run).
+cases), with the field in clear (``bench_plain_1k``) or declared secret in
+the input and the output (``bench_secret_1k``): the worker opens the sealed
+input and seals the output of every task.
+
+Throughput on a shared machine drifts by more than the codec costs, so the
+variants are interleaved in ABBA order (plain, sealed, sealed, plain, ...),
+each drain in its own fresh database with the same worker settings, and the
+ratio sealed / plain is taken per adjacent pair: ``payloads.sealed_over_plain``
+has one sample per pair (its median and range are the figure; target >= 0.90).
+
+Two figures that DB noise does not move:
+
+* ``payloads.codec_us_per_task``: the CPU the codec adds to one task, timed
+  in this process over many iterations of exactly the worker's per-task
+  payload path (decode the claimed input's JSON, open its envelopes, call
+  the handler, seal its secret output, encode the output's JSON), sealed
+  minus plain.  ``payloads.codec_cost_fraction`` is that time over the plain
+  variant's time per task (1 / its median throughput): the share of
+  throughput the codec can cost at most, if its CPU time were all on the
+  critical path (target <= 0.10).
+* ``payloads.<variant>.worker_cpu_us_per_task``: the worker process's CPU
+  (user + system, from ``/proc``) over its drain, per task.
+
+Per finished run it also reports the bytes of the rows of runs, step_states
+and step_tasks, and of the output column of each (the same 1 kB output is
+held by the task, the step and the run).
 """
 
 from __future__ import annotations
@@ -15,34 +35,68 @@ from __future__ import annotations
 import base64
 import json
 import os
+import statistics
 import time
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
 
 from pgflow.define.dsl import Flow
-from pgflow.payload import Payloads
+from pgflow.jsonb import JsonValue, decode_json
+from pgflow.payload import CodecContext, Payloads, Redactor
 from pgflow.payload.crypto import EncryptionCodec
+from pgflow.run.worker.executor import encode_output
 from pgflow.tools.testing import WorkerProcess
 from pgflow_bench.common import Context, connect, deploy, start_runs, subprocess_env
-from pgflow_bench.flows import BenchPlain1k, BenchSecret1k
+from pgflow_bench.flows import BenchPlain1k, BenchSecret1k, echo_token
 
 TOKEN = os.urandom(512).hex()
 """1 kB that does not compress (a compressible one would hide the copies in TOAST)."""
 
+PAIRS = 6
+"""Adjacent (plain, sealed) drain pairs per run of the scenario, in ABBA order."""
 
-def drain(ctx: Context, flow: Flow[Any], keys: str, payloads: Payloads) -> float:
+VARIANTS: dict[str, Flow[Any]] = {"plain": BenchPlain1k, "sealed": BenchSecret1k}
+FLOW_REFS = {
+    "plain": "pgflow_bench.flows:BenchPlain1k",
+    "sealed": "pgflow_bench.flows:BenchSecret1k",
+}
+WORKER_OPTIONS = ["--poll-interval", "1"]
+
+CODEC_ROUNDS = 7
+CODEC_ITERATIONS = 3_000
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of process ``pid`` (Linux ``/proc``), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # after the command: state is field 3, utime 14 and stime 15 (1-based)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _drain(ctx: Context, variant: str, keys: str, payloads: Payloads) -> float:
+    """Drain ``worker_runs`` runs of one variant in a fresh database; return tasks/s."""
+    flow = VARIANTS[variant]
+    runs = ctx.sizes.worker_runs
     url = ctx.fresh_database(f"bench_{flow.slug}")
     deploy(url, flow)
-    run_input = payloads.seal_input(flow.slug, flow.secret_input, {"token": TOKEN})
-    start_runs(url, flow.slug, ctx.sizes.worker_runs, json.dumps(run_input), timed=0)
+    run_input = json.dumps(payloads.seal_input(flow.slug, flow.secret_input, {"token": TOKEN}))
     worker = WorkerProcess(
-        [f"pgflow_bench.flows:{'BenchSecret1k' if flow.secret_input else 'BenchPlain1k'}"],
+        [FLOW_REFS[variant]],
         url,
-        options=["--poll-interval", "1"],
+        options=WORKER_OPTIONS,
         env={**subprocess_env(), "PGFLOW_KEYS": keys},
         log_level="warning",
     )
     try:
-        worker.start(wait=False)
+        # the worker is ready before the runs exist, so its CPU over the drain
+        # is the drain's (not its start-up's)
+        worker.start(wait=True)
+        cpu0 = _cpu_seconds(worker.pid)
+        start_runs(url, flow.slug, runs, run_input, timed=0)
         deadline = time.monotonic() + 300
         with connect(url) as conn:
             while conn.execute(
@@ -52,7 +106,8 @@ def drain(ctx: Context, flow: Flow[Any], keys: str, payloads: Payloads) -> float
                     raise RuntimeError(f"worker exited early:\n{worker.log_text()}")
                 if time.monotonic() > deadline:
                     raise TimeoutError("payloads: runs left after 300 s")
-                time.sleep(0.05)
+                time.sleep(0.02)
+            cpu1 = _cpu_seconds(worker.pid)
             failed = conn.execute(
                 "select count(*) from pgflow.runs where status <> 'completed'"
             ).fetchone()[0]  # type: ignore[index]
@@ -75,46 +130,134 @@ def drain(ctx: Context, flow: Flow[Any], keys: str, payloads: Payloads) -> float
         worker.stop(timeout=30)
         worker.close()
     assert sizes is not None
-    runs = float(sizes[6])
-    variant = "sealed" if flow.secret_input else "plain"
+    finished = float(sizes[6])
     field = "sealed in input and output" if flow.secret_input else "in clear"
-    rate = n / (last - first).total_seconds()
+    rate = float(n / (last - first).total_seconds())
     ctx.results.add(
         f"payloads.{variant}.tasks_per_s",
         rate,
         "tasks/s",
-        f"1 worker, a 1 kB field {field}",
+        f"1 worker, a 1 kB field {field} ({runs} runs per drain)",
         throughput=True,
     )
+    if cpu0 is not None and cpu1 is not None:
+        ctx.results.add(
+            f"payloads.{variant}.worker_cpu_us_per_task",
+            (cpu1 - cpu0) / n * 1e6,
+            "us",
+            "the worker process's CPU (user + system) over its drain, per task",
+        )
     ctx.results.add(
         f"payloads.{variant}.row_bytes_per_run",
-        (float(sizes[0]) + float(sizes[1]) + float(sizes[2])) / runs,
+        (float(sizes[0]) + float(sizes[1]) + float(sizes[2])) / finished,
         "bytes",
         "live row bytes of runs + step_states + step_tasks per finished run",
     )
     ctx.results.add(
         f"payloads.{variant}.output_bytes_per_run",
-        (float(sizes[3]) + float(sizes[4]) + float(sizes[5])) / runs,
+        (float(sizes[3]) + float(sizes[4]) + float(sizes[5])) / finished,
         "bytes",
         "bytes of the output columns (run + step + task) per finished run",
     )
     ctx.results.add(
         f"payloads.{variant}.task_output_bytes_per_run",
-        float(sizes[5]) / runs,
+        float(sizes[5]) / finished,
         "bytes",
         "bytes of step_tasks.output per finished run",
     )
-    return float(rate)
+    return rate
+
+
+def task_path(flow: Flow[Any], payloads: Payloads) -> Callable[[], str]:
+    """One task's payload work in the worker, as a function to time.
+
+    What ``HandlerExecutor`` does around the handler for a claimed task of
+    ``flow`` (its ``_open_input`` and ``_seal_output``), with the JSON
+    decoding of the claimed input (``decode_json``, the claimer's loader)
+    and the encoding of the output (``encode_output``) that both variants
+    pay, but the sealed one on bigger texts.
+    """
+    (step,) = flow.steps
+    run_input = payloads.seal_input(flow.slug, flow.secret_input, {"token": TOKEN})
+    # the claimed input as claim_tasks returns it: {"run": <run input>}
+    claimed_text = json.dumps({"run": run_input}).encode()
+    context = CodecContext(flow.slug, step.slug, "input")
+    secret_output = step.secret_output
+
+    def one_task() -> str:
+        redactor = Redactor()
+        task_input = cast(JsonValue, decode_json(claimed_text))
+        opened = payloads.open(task_input, context, reveal=redactor.add)
+        result: JsonValue = echo_token(opened)
+        if secret_output or payloads.outputs is not None:
+            result = payloads.seal_output(flow.slug, step.slug, secret_output, result, redactor.add)
+        return encode_output(result)
+
+    return one_task
+
+
+def codec_cost(ctx: Context, payloads: Payloads, plain_rate: float | None) -> None:
+    """Time the per-task payload path of both variants, interleaved, in this process."""
+    paths = {variant: task_path(flow, payloads) for variant, flow in VARIANTS.items()}
+    if decode_json(paths["sealed"]()) == decode_json(paths["plain"]()):
+        raise RuntimeError("payloads: the sealed variant's output is not sealed")
+    per_task: dict[str, list[float]] = {variant: [] for variant in paths}
+    for _ in range(CODEC_ROUNDS):
+        for variant, one_task in paths.items():
+            for _ in range(CODEC_ITERATIONS // 10):  # warm up
+                one_task()
+            t0 = time.process_time_ns()
+            for _ in range(CODEC_ITERATIONS):
+                one_task()
+            per_task[variant].append((time.process_time_ns() - t0) / CODEC_ITERATIONS / 1e3)
+    plain = statistics.median(per_task["plain"])
+    sealed = statistics.median(per_task["sealed"])
+    pairs = zip(per_task["sealed"], per_task["plain"], strict=True)
+    extra = statistics.median(s - p for s, p in pairs)
+    ctx.results.add(
+        "payloads.codec.plain_path_us_per_task",
+        plain,
+        "us",
+        "CPU of the worker's per-task payload path, 1 kB field in clear (in-process)",
+    )
+    ctx.results.add(
+        "payloads.codec.sealed_path_us_per_task",
+        sealed,
+        "us",
+        "the same, the field sealed: open the input's envelope, seal the output's",
+    )
+    ctx.results.add(
+        "payloads.codec_us_per_task",
+        extra,
+        "us",
+        "CPU the codec adds per task: sealed path - plain path (median of rounds)",
+    )
+    if plain_rate:
+        ctx.results.add(
+            "payloads.codec_cost_fraction",
+            extra / (1e6 / plain_rate),
+            "fraction",
+            "codec CPU per task / the plain drain's time per task (target <= 0.10)",
+        )
 
 
 def run(ctx: Context) -> None:
     keys = f"bench:{base64.b64encode(os.urandom(32)).decode()}"
-    codec = Payloads(secrets=EncryptionCodec.from_env_text(keys))
-    plain = drain(ctx, BenchPlain1k, keys, codec)
-    sealed = drain(ctx, BenchSecret1k, keys, codec)
-    ctx.results.add(
-        "payloads.sealed_over_plain",
-        sealed / plain,
-        "ratio",
-        "sealed 1 kB field throughput / clear (target >= 0.90)",
+    payloads = Payloads(secrets=EncryptionCodec.from_env_text(keys))
+    plain_rates: list[float] = []
+    for pair in range(PAIRS):
+        order = ("plain", "sealed") if pair % 2 == 0 else ("sealed", "plain")
+        rates = {variant: _drain(ctx, variant, keys, payloads) for variant in order}
+        plain_rates.append(rates["plain"])
+        ctx.results.add(
+            "payloads.sealed_over_plain",
+            rates["sealed"] / rates["plain"],
+            "x",
+            "sealed / clear throughput, one sample per adjacent ABBA pair (target >= 0.90)",
+        )
+    ctx.results.note(
+        "payloads",
+        f"{PAIRS} ABBA pairs of {ctx.sizes.worker_runs}-run drains per repeat; "
+        "sealed_over_plain's median and spread are over the pairs",
     )
+    codec_cost(ctx, payloads, statistics.median(plain_rates))
