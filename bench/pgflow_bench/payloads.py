@@ -22,8 +22,12 @@ Two figures that DB noise does not move:
   variant's time per task (1 / its median throughput): the share of
   throughput the codec can cost at most, if its CPU time were all on the
   critical path (target <= 0.10).
-* ``payloads.<variant>.worker_cpu_us_per_task``: the worker process's CPU
-  (user + system, from ``/proc``) over its drain, per task.
+* ``payloads.<variant>.worker_cpu_us_per_task`` and ``server_cpu_us_per_task``:
+  the CPU (user + system, from ``/proc``; the server's only when it runs on
+  this machine) of the worker process and of the server's processes over the
+  drain, per task; ``payloads.cpu_sealed_over_plain`` is their sum's ratio
+  per pair.  On a machine whose cores the worker and the server share, it is
+  about the inverse of the throughput ratio, and it moves far less.
 
 Per finished run it also reports the bytes of the rows of runs, step_states
 and step_tasks, and of the output column of each (the same 1 kB output is
@@ -38,8 +42,11 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+
+import psycopg
 
 from pgflow.define.dsl import Flow
 from pgflow.jsonb import JsonValue, decode_json
@@ -77,8 +84,42 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _drain(ctx: Context, variant: str, keys: str, payloads: Payloads) -> float:
-    """Drain ``worker_runs`` runs of one variant in a fresh database; return tasks/s."""
+def _server_processes(conn: psycopg.Connection[Any]) -> int | None:
+    """The postmaster's pid when the server runs on this machine (its children are
+    the backends and background processes), else None."""
+    backend = conn.execute("select pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+    try:
+        stat = Path(f"/proc/{backend}/stat").read_text()
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if Path(f"/proc/{parent}/comm").read_text().strip() not in ("postgres", "postmaster"):
+            return None
+    except (OSError, IndexError, ValueError):
+        return None
+    return parent
+
+
+def _server_cpu_seconds(postmaster: int) -> float:
+    """CPU of the server's live processes (children of ``postmaster``)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+@dataclass(frozen=True)
+class Drain:
+    tasks_per_s: float
+    cpu_us_per_task: float | None
+    """Worker + server CPU per task (None when the server's processes are not visible)."""
+
+
+def _drain(ctx: Context, variant: str, keys: str, payloads: Payloads) -> Drain:
+    """Drain ``worker_runs`` runs of one variant in a fresh database."""
     flow = VARIANTS[variant]
     runs = ctx.sizes.worker_runs
     url = ctx.fresh_database(f"bench_{flow.slug}")
@@ -91,42 +132,48 @@ def _drain(ctx: Context, variant: str, keys: str, payloads: Payloads) -> float:
         env={**subprocess_env(), "PGFLOW_KEYS": keys},
         log_level="warning",
     )
+    conn: psycopg.Connection[Any] | None = None
     try:
-        # the worker is ready before the runs exist, so its CPU over the drain
-        # is the drain's (not its start-up's)
+        # the worker is ready before the runs exist, so the CPU counted over
+        # the drain is the drain's (not the worker's start-up)
         worker.start(wait=True)
+        conn = connect(url)
+        postmaster = _server_processes(conn)
+        server0 = _server_cpu_seconds(postmaster) if postmaster else None
         cpu0 = _cpu_seconds(worker.pid)
         start_runs(url, flow.slug, runs, run_input, timed=0)
         deadline = time.monotonic() + 300
-        with connect(url) as conn:
-            while conn.execute(
-                "select count(*) from pgflow.runs where status = 'started'"
-            ).fetchone()[0]:  # type: ignore[index]
-                if worker.poll() is not None:
-                    raise RuntimeError(f"worker exited early:\n{worker.log_text()}")
-                if time.monotonic() > deadline:
-                    raise TimeoutError("payloads: runs left after 300 s")
-                time.sleep(0.02)
-            cpu1 = _cpu_seconds(worker.pid)
-            failed = conn.execute(
-                "select count(*) from pgflow.runs where status <> 'completed'"
-            ).fetchone()[0]  # type: ignore[index]
-            if failed:
-                raise RuntimeError(f"payloads: {failed} runs did not complete")
-            first, last, n = conn.execute(
-                "select min(started_at), max(completed_at), count(*) from pgflow.step_tasks"
-            ).fetchone()  # type: ignore[misc]
-            sizes = conn.execute(
-                """select (select sum(pg_column_size(r.*)) from pgflow.runs as r),
-                          (select sum(pg_column_size(s.*)) from pgflow.step_states as s),
-                          (select sum(pg_column_size(t.*)) from pgflow.step_tasks as t),
-                          (select sum(pg_column_size(r.output)) from pgflow.runs as r),
-                          (select sum(pg_column_size(s.output)) from pgflow.step_states as s),
-                          (select coalesce(sum(pg_column_size(t.output)), 0)
-                             from pgflow.step_tasks as t),
-                          (select count(*) from pgflow.runs)"""
-            ).fetchone()
+        while conn.execute("select count(*) from pgflow.runs where status = 'started'").fetchone()[
+            0
+        ]:  # type: ignore[index]
+            if worker.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{worker.log_text()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("payloads: runs left after 300 s")
+            time.sleep(0.02)
+        cpu1 = _cpu_seconds(worker.pid)
+        server1 = _server_cpu_seconds(postmaster) if postmaster else None
+        failed = conn.execute(
+            "select count(*) from pgflow.runs where status <> 'completed'"
+        ).fetchone()[0]  # type: ignore[index]
+        if failed:
+            raise RuntimeError(f"payloads: {failed} runs did not complete")
+        first, last, n = conn.execute(
+            "select min(started_at), max(completed_at), count(*) from pgflow.step_tasks"
+        ).fetchone()  # type: ignore[misc]
+        sizes = conn.execute(
+            """select (select sum(pg_column_size(r.*)) from pgflow.runs as r),
+                      (select sum(pg_column_size(s.*)) from pgflow.step_states as s),
+                      (select sum(pg_column_size(t.*)) from pgflow.step_tasks as t),
+                      (select sum(pg_column_size(r.output)) from pgflow.runs as r),
+                      (select sum(pg_column_size(s.output)) from pgflow.step_states as s),
+                      (select coalesce(sum(pg_column_size(t.output)), 0)
+                         from pgflow.step_tasks as t),
+                      (select count(*) from pgflow.runs)"""
+        ).fetchone()
     finally:
+        if conn is not None:
+            conn.close()
         worker.stop(timeout=30)
         worker.close()
     assert sizes is not None
@@ -147,6 +194,13 @@ def _drain(ctx: Context, variant: str, keys: str, payloads: Payloads) -> float:
             "us",
             "the worker process's CPU (user + system) over its drain, per task",
         )
+    if server0 is not None and server1 is not None:
+        ctx.results.add(
+            f"payloads.{variant}.server_cpu_us_per_task",
+            (server1 - server0) / n * 1e6,
+            "us",
+            "the server's CPU (its live processes, user + system) over the drain, per task",
+        )
     ctx.results.add(
         f"payloads.{variant}.row_bytes_per_run",
         (float(sizes[0]) + float(sizes[1]) + float(sizes[2])) / finished,
@@ -165,7 +219,10 @@ def _drain(ctx: Context, variant: str, keys: str, payloads: Payloads) -> float:
         "bytes",
         "bytes of step_tasks.output per finished run",
     )
-    return rate
+    cpu = None
+    if cpu0 is not None and cpu1 is not None and server0 is not None and server1 is not None:
+        cpu = (cpu1 - cpu0 + server1 - server0) / n * 1e6
+    return Drain(rate, cpu)
 
 
 def task_path(flow: Flow[Any], payloads: Payloads) -> Callable[[], str]:
@@ -247,14 +304,22 @@ def run(ctx: Context) -> None:
     plain_rates: list[float] = []
     for pair in range(PAIRS):
         order = ("plain", "sealed") if pair % 2 == 0 else ("sealed", "plain")
-        rates = {variant: _drain(ctx, variant, keys, payloads) for variant in order}
-        plain_rates.append(rates["plain"])
+        drains = {variant: _drain(ctx, variant, keys, payloads) for variant in order}
+        plain, sealed = drains["plain"], drains["sealed"]
+        plain_rates.append(plain.tasks_per_s)
         ctx.results.add(
             "payloads.sealed_over_plain",
-            rates["sealed"] / rates["plain"],
+            sealed.tasks_per_s / plain.tasks_per_s,
             "x",
             "sealed / clear throughput, one sample per adjacent ABBA pair (target >= 0.90)",
         )
+        if sealed.cpu_us_per_task is not None and plain.cpu_us_per_task:
+            ctx.results.add(
+                "payloads.cpu_sealed_over_plain",
+                sealed.cpu_us_per_task / plain.cpu_us_per_task,
+                "x",
+                "worker + server CPU per task, sealed / clear, one sample per pair",
+            )
     ctx.results.note(
         "payloads",
         f"{PAIRS} ABBA pairs of {ctx.sizes.worker_runs}-run drains per repeat; "
