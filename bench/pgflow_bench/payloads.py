@@ -11,6 +11,9 @@ variants are interleaved in ABBA order (plain, sealed, sealed, plain, ...),
 each drain in its own fresh database with the same worker settings, and the
 ratio sealed / plain is taken per adjacent pair: ``payloads.sealed_over_plain``
 has one sample per pair (its median and range are the figure; target >= 0.90).
+The two databases and their (idle) workers of a pair are made ready first,
+then the two drains run back to back, so the load the machine had during one
+is the load it had during the other.
 
 Two figures that DB noise does not move:
 
@@ -118,30 +121,49 @@ class Drain:
     """Worker + server CPU per task (None when the server's processes are not visible)."""
 
 
-def _drain(ctx: Context, variant: str, keys: str, payloads: Payloads) -> Drain:
-    """Drain ``worker_runs`` runs of one variant in a fresh database."""
-    flow = VARIANTS[variant]
-    runs = ctx.sizes.worker_runs
-    url = ctx.fresh_database(f"bench_{flow.slug}")
-    deploy(url, flow)
-    run_input = json.dumps(payloads.seal_input(flow.slug, flow.secret_input, {"token": TOKEN}))
-    worker = WorkerProcess(
-        [FLOW_REFS[variant]],
-        url,
-        options=WORKER_OPTIONS,
-        env={**subprocess_env(), "PGFLOW_KEYS": keys},
-        log_level="warning",
-    )
-    conn: psycopg.Connection[Any] | None = None
-    try:
+class Bench:
+    """One variant ready to drain: a fresh database, its flow, an idle worker."""
+
+    def __init__(self, ctx: Context, variant: str, keys: str, payloads: Payloads) -> None:
+        self.ctx = ctx
+        self.variant = variant
+        self.flow = flow = VARIANTS[variant]
+        self.url = ctx.fresh_database(f"bench_{flow.slug}")
+        deploy(self.url, flow)
+        self.run_input = json.dumps(
+            payloads.seal_input(flow.slug, flow.secret_input, {"token": TOKEN})
+        )
+        self.worker = WorkerProcess(
+            [FLOW_REFS[variant]],
+            self.url,
+            options=WORKER_OPTIONS,
+            env={**subprocess_env(), "PGFLOW_KEYS": keys},
+            log_level="warning",
+        )
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def start(self) -> None:
+        self.worker.start(wait=True)
+        self.conn = connect(self.url)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        if self.worker.process is not None:
+            self.worker.stop(timeout=30)
+        self.worker.close()
+
+    def drain(self) -> Drain:
+        """Start ``worker_runs`` runs, wait until they are done, record the figures."""
+        conn, worker, flow, variant = self.conn, self.worker, self.flow, self.variant
+        assert conn is not None
+        runs = self.ctx.sizes.worker_runs
         # the worker is ready before the runs exist, so the CPU counted over
         # the drain is the drain's (not the worker's start-up)
-        worker.start(wait=True)
-        conn = connect(url)
         postmaster = _server_processes(conn)
         server0 = _server_cpu_seconds(postmaster) if postmaster else None
         cpu0 = _cpu_seconds(worker.pid)
-        start_runs(url, flow.slug, runs, run_input, timed=0)
+        start_runs(self.url, flow.slug, runs, self.run_input, timed=0)
         deadline = time.monotonic() + 300
         while conn.execute("select count(*) from pgflow.runs where status = 'started'").fetchone()[
             0
@@ -150,7 +172,7 @@ def _drain(ctx: Context, variant: str, keys: str, payloads: Payloads) -> Drain:
                 raise RuntimeError(f"worker exited early:\n{worker.log_text()}")
             if time.monotonic() > deadline:
                 raise TimeoutError("payloads: runs left after 300 s")
-            time.sleep(0.02)
+            time.sleep(0.01)
         cpu1 = _cpu_seconds(worker.pid)
         server1 = _server_cpu_seconds(postmaster) if postmaster else None
         failed = conn.execute(
@@ -171,58 +193,53 @@ def _drain(ctx: Context, variant: str, keys: str, payloads: Payloads) -> Drain:
                          from pgflow.step_tasks as t),
                       (select count(*) from pgflow.runs)"""
         ).fetchone()
-    finally:
-        if conn is not None:
-            conn.close()
-        worker.stop(timeout=30)
-        worker.close()
-    assert sizes is not None
-    finished = float(sizes[6])
-    field = "sealed in input and output" if flow.secret_input else "in clear"
-    rate = float(n / (last - first).total_seconds())
-    ctx.results.add(
-        f"payloads.{variant}.tasks_per_s",
-        rate,
-        "tasks/s",
-        f"1 worker, a 1 kB field {field} ({runs} runs per drain)",
-        throughput=True,
-    )
-    if cpu0 is not None and cpu1 is not None:
-        ctx.results.add(
-            f"payloads.{variant}.worker_cpu_us_per_task",
-            (cpu1 - cpu0) / n * 1e6,
-            "us",
-            "the worker process's CPU (user + system) over its drain, per task",
+        assert sizes is not None
+        finished = float(sizes[6])
+        field = "sealed in input and output" if flow.secret_input else "in clear"
+        rate = float(n / (last - first).total_seconds())
+        add = self.ctx.results.add
+        add(
+            f"payloads.{variant}.tasks_per_s",
+            rate,
+            "tasks/s",
+            f"1 worker, a 1 kB field {field} ({runs} runs per drain)",
+            throughput=True,
         )
-    if server0 is not None and server1 is not None:
-        ctx.results.add(
-            f"payloads.{variant}.server_cpu_us_per_task",
-            (server1 - server0) / n * 1e6,
-            "us",
-            "the server's CPU (its live processes, user + system) over the drain, per task",
+        cpu = None
+        if cpu0 is not None and cpu1 is not None:
+            add(
+                f"payloads.{variant}.worker_cpu_us_per_task",
+                (cpu1 - cpu0) / n * 1e6,
+                "us",
+                "the worker process's CPU (user + system) over its drain, per task",
+            )
+            if server0 is not None and server1 is not None:
+                add(
+                    f"payloads.{variant}.server_cpu_us_per_task",
+                    (server1 - server0) / n * 1e6,
+                    "us",
+                    "the server's CPU (its live processes, user + system) over the drain, per task",
+                )
+                cpu = (cpu1 - cpu0 + server1 - server0) / n * 1e6
+        add(
+            f"payloads.{variant}.row_bytes_per_run",
+            (float(sizes[0]) + float(sizes[1]) + float(sizes[2])) / finished,
+            "bytes",
+            "live row bytes of runs + step_states + step_tasks per finished run",
         )
-    ctx.results.add(
-        f"payloads.{variant}.row_bytes_per_run",
-        (float(sizes[0]) + float(sizes[1]) + float(sizes[2])) / finished,
-        "bytes",
-        "live row bytes of runs + step_states + step_tasks per finished run",
-    )
-    ctx.results.add(
-        f"payloads.{variant}.output_bytes_per_run",
-        (float(sizes[3]) + float(sizes[4]) + float(sizes[5])) / finished,
-        "bytes",
-        "bytes of the output columns (run + step + task) per finished run",
-    )
-    ctx.results.add(
-        f"payloads.{variant}.task_output_bytes_per_run",
-        float(sizes[5]) / finished,
-        "bytes",
-        "bytes of step_tasks.output per finished run",
-    )
-    cpu = None
-    if cpu0 is not None and cpu1 is not None and server0 is not None and server1 is not None:
-        cpu = (cpu1 - cpu0 + server1 - server0) / n * 1e6
-    return Drain(rate, cpu)
+        add(
+            f"payloads.{variant}.output_bytes_per_run",
+            (float(sizes[3]) + float(sizes[4]) + float(sizes[5])) / finished,
+            "bytes",
+            "bytes of the output columns (run + step + task) per finished run",
+        )
+        add(
+            f"payloads.{variant}.task_output_bytes_per_run",
+            float(sizes[5]) / finished,
+            "bytes",
+            "bytes of step_tasks.output per finished run",
+        )
+        return Drain(rate, cpu)
 
 
 def task_path(flow: Flow[Any], payloads: Payloads) -> Callable[[], str]:
@@ -298,13 +315,25 @@ def codec_cost(ctx: Context, payloads: Payloads, plain_rate: float | None) -> No
         )
 
 
+def _pair(ctx: Context, order: tuple[str, str], keys: str, payloads: Payloads) -> dict[str, Drain]:
+    """Both variants ready (fresh databases, idle workers), then drained back to back."""
+    benches = [Bench(ctx, variant, keys, payloads) for variant in order]
+    try:
+        for bench in benches:
+            bench.start()
+        return {bench.variant: bench.drain() for bench in benches}
+    finally:
+        for bench in benches:
+            bench.close()
+
+
 def run(ctx: Context) -> None:
     keys = f"bench:{base64.b64encode(os.urandom(32)).decode()}"
     payloads = Payloads(secrets=EncryptionCodec.from_env_text(keys))
     plain_rates: list[float] = []
     for pair in range(PAIRS):
         order = ("plain", "sealed") if pair % 2 == 0 else ("sealed", "plain")
-        drains = {variant: _drain(ctx, variant, keys, payloads) for variant in order}
+        drains = _pair(ctx, order, keys, payloads)
         plain, sealed = drains["plain"], drains["sealed"]
         plain_rates.append(plain.tasks_per_s)
         ctx.results.add(
@@ -322,7 +351,7 @@ def run(ctx: Context) -> None:
             )
     ctx.results.note(
         "payloads",
-        f"{PAIRS} ABBA pairs of {ctx.sizes.worker_runs}-run drains per repeat; "
-        "sealed_over_plain's median and spread are over the pairs",
+        f"{PAIRS} ABBA pairs per repeat of back-to-back {ctx.sizes.worker_runs}-run drains; "
+        "the spread of the ratios is over the pairs",
     )
     codec_cost(ctx, payloads, statistics.median(plain_rates))
