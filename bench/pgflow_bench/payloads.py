@@ -158,12 +158,13 @@ class Bench:
         conn, worker, flow, variant = self.conn, self.worker, self.flow, self.variant
         assert conn is not None
         runs = self.ctx.sizes.worker_runs
-        # the worker is ready before the runs exist, so the CPU counted over
-        # the drain is the drain's (not the worker's start-up)
+        # the worker is ready (and idle) before the runs exist, so its CPU
+        # counted from here is the drain's; the server's is counted once the
+        # runs are started (start_flow is not part of the drain)
         postmaster = _server_processes(conn)
-        server0 = _server_cpu_seconds(postmaster) if postmaster else None
         cpu0 = _cpu_seconds(worker.pid)
         start_runs(self.url, flow.slug, runs, self.run_input, timed=0)
+        server0 = _server_cpu_seconds(postmaster) if postmaster else None
         deadline = time.monotonic() + 300
         while conn.execute("select count(*) from pgflow.runs where status = 'started'").fetchone()[
             0
@@ -218,7 +219,8 @@ class Bench:
                     f"payloads.{variant}.server_cpu_us_per_task",
                     (server1 - server0) / n * 1e6,
                     "us",
-                    "the server's CPU (its live processes, user + system) over the drain, per task",
+                    "the server's CPU (its live processes, user + system) over the drain "
+                    "(start_flow excluded), per task",
                 )
                 cpu = (cpu1 - cpu0 + server1 - server0) / n * 1e6
         add(
@@ -351,7 +353,7 @@ def run(ctx: Context) -> None:
             )
     ctx.results.note(
         "payloads",
-        f"{PAIRS} ABBA pairs per repeat of back-to-back {ctx.sizes.worker_runs}-run drains; "
+        f"{PAIRS} ABBA pairs per repeat of back-to-back {ctx.sizes.worker_runs}-run drains, "
         "the spread of the ratios is over the pairs",
     )
     codec_cost(ctx, payloads, statistics.median(plain_rates))
