@@ -101,17 +101,25 @@ def _server_processes(conn: psycopg.Connection[Any]) -> int | None:
     return parent
 
 
-def _server_cpu_seconds(postmaster: int) -> float:
-    """CPU of the server's live processes (children of ``postmaster``)."""
-    total = 0.0
+def _server_cpu(postmaster: int) -> dict[int, float]:
+    """CPU seconds of each live process of the server (the children of ``postmaster``)."""
+    cpu: dict[int, float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
         if int(fields[1]) == postmaster:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            cpu[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf(
+                "SC_CLK_TCK"
+            )
+    return cpu
+
+
+def _server_cpu_since(postmaster: int, before: dict[int, float]) -> float:
+    """The CPU the server's processes alive now used since ``before`` (a process
+    that exited in between is not counted, not even what it used before)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in _server_cpu(postmaster).items())
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,7 @@ class Bench:
         postmaster = _server_processes(conn)
         cpu0 = _cpu_seconds(worker.pid)
         start_runs(self.url, flow.slug, runs, self.run_input, timed=0)
-        server0 = _server_cpu_seconds(postmaster) if postmaster else None
+        server0 = _server_cpu(postmaster) if postmaster else None
         deadline = time.monotonic() + 300
         while conn.execute("select count(*) from pgflow.runs where status = 'started'").fetchone()[
             0
@@ -175,7 +183,11 @@ class Bench:
                 raise TimeoutError("payloads: runs left after 300 s")
             time.sleep(0.01)
         cpu1 = _cpu_seconds(worker.pid)
-        server1 = _server_cpu_seconds(postmaster) if postmaster else None
+        server = (
+            _server_cpu_since(postmaster, server0)
+            if postmaster is not None and server0 is not None
+            else None
+        )
         failed = conn.execute(
             "select count(*) from pgflow.runs where status <> 'completed'"
         ).fetchone()[0]  # type: ignore[index]
@@ -214,15 +226,15 @@ class Bench:
                 "us",
                 "the worker process's CPU (user + system) over its drain, per task",
             )
-            if server0 is not None and server1 is not None:
+            if server is not None:
                 add(
                     f"payloads.{variant}.server_cpu_us_per_task",
-                    (server1 - server0) / n * 1e6,
+                    server / n * 1e6,
                     "us",
                     "the server's CPU (its live processes, user + system) over the drain "
                     "(start_flow excluded), per task",
                 )
-                cpu = (cpu1 - cpu0 + server1 - server0) / n * 1e6
+                cpu = (cpu1 - cpu0 + server) / n * 1e6
         add(
             f"payloads.{variant}.row_bytes_per_run",
             (float(sizes[0]) + float(sizes[1]) + float(sizes[2])) / finished,
