@@ -29,7 +29,7 @@ from typing import Final, Literal, Protocol, runtime_checkable
 
 from pgflow.errors import PgflowError
 from pgflow.jsonb import JsonObject, JsonValue
-from pgflow.payload.paths import is_envelope, seal_at
+from pgflow.payload.paths import seal_at
 from pgflow.vocabulary import SEALED_MARKER
 
 __all__ = [
@@ -223,17 +223,31 @@ class Payloads:
         strict: bool,
         depth: int,
     ) -> JsonValue:
-        # a value without envelopes comes back as the same object (no copy)
+        # a value without envelopes comes back as the same object, and a
+        # container is copied only once something in it was opened; scalars
+        # are not visited (most of a document)
         if isinstance(value, list):
-            items = [self._open(item, context, reveal, strict, depth) for item in value]
-            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+            items: list[JsonValue] | None = None
+            for index, item in enumerate(value):
+                if isinstance(item, (dict, list)):
+                    opened = self._open(item, context, reveal, strict, depth)
+                    if opened is not item:
+                        if items is None:
+                            items = list(value)
+                        items[index] = opened
+            return value if items is None else items
         if not isinstance(value, dict):
             return value
-        if not is_envelope(value):
-            copy = {
-                key: self._open(item, context, reveal, strict, depth) for key, item in value.items()
-            }
-            return value if all(copy[key] is item for key, item in value.items()) else copy
+        if SEALED_MARKER not in value:
+            copy: dict[str, JsonValue] | None = None
+            for key, item in value.items():
+                if isinstance(item, (dict, list)):
+                    opened = self._open(item, context, reveal, strict, depth)
+                    if opened is not item:
+                        if copy is None:
+                            copy = dict(value)
+                        copy[key] = opened
+            return value if copy is None else copy
         if depth >= _MAX_DEPTH:
             raise CodecError(f"envelopes nested more than {_MAX_DEPTH} deep")
         kind = value[SEALED_MARKER]

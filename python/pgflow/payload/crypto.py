@@ -34,6 +34,7 @@ import binascii
 import json
 import os
 import re
+import threading
 from collections.abc import Mapping
 from typing import Final
 
@@ -54,6 +55,50 @@ KIND: Final = "sealed"
 ALGORITHM: Final = "A256GCM"
 _NONCE: Final = 12
 _KID: Final = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+_ENCODER: Final = json.JSONEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+_DECODER: Final = json.JSONDecoder()
+_AAD_CACHE: Final = 1024
+"""Associated data kept per (key id, flow): a few flows, built once each."""
+
+_NONCE_BATCH: Final = 256
+"""Nonces drawn from the system's random source at once (one syscall, not one a value)."""
+
+
+class _Nonces:
+    """Random 96-bit nonces, drawn from ``os.urandom`` in batches.
+
+    Nonces are public (each envelope carries its own), so a batch held in
+    memory reveals nothing; what matters is that no nonce is ever used twice
+    with a key: threads take them under a lock, and a forked child starts a
+    batch of its own (``os.fork`` empties the batch in the child) instead of
+    repeating its parent's.
+    """
+
+    __slots__ = ("_batch", "_lock", "_position")
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self._lock = threading.Lock()
+        self._batch = b""
+        self._position = 0
+
+    def take(self) -> bytes:
+        with self._lock:
+            position = self._position
+            if position + _NONCE > len(self._batch):
+                self._batch = os.urandom(_NONCE * _NONCE_BATCH)
+                position = 0
+            self._position = position + _NONCE
+            return self._batch[position : position + _NONCE]
+
+
+_NONCES: Final = _Nonces()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_NONCES.forget)
 
 
 def new_key() -> str:
@@ -89,6 +134,7 @@ class EncryptionCodec:
         self.current = current if current is not None else list(keys)[-1]
         if self.current not in self._ciphers:
             raise CodecError(f"the current key id {self.current!r} is not among the keys")
+        self._aad: dict[tuple[str, str], bytes] = {}
 
     @classmethod
     def from_env(cls, variable: str = "PGFLOW_KEYS") -> EncryptionCodec:
@@ -116,15 +162,19 @@ class EncryptionCodec:
     def key_ids(self) -> tuple[str, ...]:
         return tuple(self._ciphers)
 
-    @staticmethod
-    def _associated_data(kid: str, context: CodecContext) -> bytes:
-        return f"pgflow/1\x00{ALGORITHM}\x00{kid}\x00{context.flow_slug}".encode()
+    def _associated_data(self, kid: str, context: CodecContext) -> bytes:
+        key = (kid, context.flow_slug)
+        data = self._aad.get(key)
+        if data is None:
+            data = f"pgflow/1\x00{ALGORITHM}\x00{kid}\x00{context.flow_slug}".encode()
+            if len(self._aad) >= _AAD_CACHE:
+                self._aad.clear()
+            self._aad[key] = data
+        return data
 
     def encode(self, value: JsonValue, context: CodecContext) -> JsonValue:
-        plaintext = json.dumps(
-            value, allow_nan=False, ensure_ascii=False, separators=(",", ":")
-        ).encode("utf-8")
-        nonce = os.urandom(_NONCE)
+        plaintext = _ENCODER.encode(value).encode("utf-8")
+        nonce = _NONCES.take()
         sealed = self._ciphers[self.current].encrypt(
             nonce, plaintext, self._associated_data(self.current, context)
         )
@@ -132,7 +182,7 @@ class EncryptionCodec:
             "$pgflow": KIND,
             "alg": ALGORITHM,
             "kid": self.current,
-            "ct": base64.b64encode(nonce + sealed).decode("ascii"),
+            "ct": binascii.b2a_base64(nonce + sealed, newline=False).decode("ascii"),
         }
 
     def decode(self, envelope: JsonObject, context: CodecContext) -> JsonValue:
@@ -149,7 +199,7 @@ class EncryptionCodec:
                 f"process does not have (it has {', '.join(self._ciphers)}): add it to PGFLOW_KEYS"
             )
         try:
-            data = base64.b64decode(ct, validate=True)
+            data = binascii.a2b_base64(ct.encode("ascii"), strict_mode=True)
             plaintext = cipher.decrypt(
                 data[:_NONCE], data[_NONCE:], self._associated_data(kid, context)
             )
@@ -158,7 +208,7 @@ class EncryptionCodec:
                 f"a sealed value of flow {context.flow_slug!r} does not open with key {kid!r}: "
                 "a wrong key under that id, a value moved from another flow, or tampering"
             ) from None
-        result: JsonValue = json.loads(plaintext)
+        result: JsonValue = _DECODER.decode(plaintext.decode("utf-8"))
         return result
 
 
