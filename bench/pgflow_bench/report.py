@@ -103,6 +103,13 @@ class Results:
             else:
                 out.append(Target(desc, a <= goal, f"{a:.3g} {unit} (goal <= {goal} {unit})"))
 
+        def at_least(desc: str, key: str, goal: float) -> None:
+            a = m(key)
+            if a is None:
+                out.append(Target(desc, None, "not measured"))
+            else:
+                out.append(Target(desc, a >= goal, f"{a:.2f}x (goal >= {goal}x)"))
+
         ratio(
             "SQL path, complete_task, 1 conn vs floor", "sql.single.c1.tasks_per_s", FLOOR_KEY, 0.5
         )
@@ -148,6 +155,16 @@ class Results:
             "growth.batch.c1.tasks_per_s",
             "growth.empty.batch.c1.tasks_per_s",
             0.9,
+        )
+        at_least("flow control: per-key limit vs no limit", "flow_control.ratio", 0.7)
+        at_least(
+            "payloads: sealed 1 kB field vs clear, per pair", "payloads.sealed_over_plain", 0.9
+        )
+        at_most(
+            "payloads: codec CPU per task / plain task time",
+            "payloads.codec_cost_fraction",
+            0.10,
+            "",
         )
         at_most("definition deploy, largest size", "defs.deploy_s.max", 5, "s")
         at_most("definition growth exponent", "defs.exponent.max", 1.3, "")
@@ -266,7 +283,7 @@ SETTINGS = (
 
 def environment(url: str, args: dict[str, Any]) -> dict[str, Any]:
     """Machine info, server settings, versions and the git commit, for the JSON file."""
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[2]  # bench/pgflow_bench/report.py -> the checkout
     with psycopg.connect(url, autocommit=True) as conn:
         settings = {
             name: conn.execute("select current_setting(%s)", (name,)).fetchone()[0]  # type: ignore[index]

@@ -41,10 +41,12 @@ select status, attempts_count, max_attempts, visible_at
 
 -- name: complete_tasks
 -- Several completions in one transaction; returns how many changed state.
+-- outputs (JSON texts) go as a binary text[]: the text format would escape
+-- every quote of every output in Python (11-24 us per 1 kB output).
 select pgflow.complete_tasks(
          run_ids => %(run_ids)s::uuid[],
          step_slugs => %(step_slugs)s::text[],
-         outputs => %(outputs)s::jsonb[],
+         outputs => %(outputs)b::jsonb[],
          task_indexes => %(task_indexes)s::int[],
          attempts => %(attempts)s::int[]) as changed
 

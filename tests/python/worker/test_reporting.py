@@ -156,6 +156,28 @@ def test_a_pool_timeout_is_retried(database_url: str) -> None:
     assert is_transient(caught.value)
 
 
+def test_reported_outputs_arrive_byte_for_byte_whatever_they_escape(
+    conn: psycopg.Connection[TupleRow], pool: ConnectionPool[Any], one_step: Flow[Any]
+) -> None:
+    # the outputs travel as a binary text[] cast to jsonb[]: quotes, backslashes,
+    # braces, commas, escapes and non-ASCII text must survive as in the text format
+    texts = [
+        '{"q": "say \\"hi\\"", "b": "C:\\\\dir\\\\", "set": "{a,b}", "nul": "\\u00e9"}',
+        '["\u00e9t\u00e9 \u2603 \U0001f600", "NULL", "", ",", "}", "{"]',
+        '"' + 'x\\"y' * 500 + '"',
+        "null",
+    ]
+    tasks = claim(conn, len(texts))
+    report(pool, [succeeded(task, text) for task, text in zip(tasks, texts, strict=True)])
+    for task, text in zip(tasks, texts, strict=True):
+        row = conn.execute(
+            "select output = %s::jsonb from pgflow.step_tasks"
+            " where run_id = %s and step_slug = %s and task_index = %s",
+            [text, task.run_id, task.step_slug, task.task_index],
+        ).fetchone()
+        assert row == (True,), text
+
+
 # -- refused reports ---------------------------------------------------------------------
 
 
