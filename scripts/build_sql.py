@@ -121,8 +121,8 @@ def read_sources(root: Path) -> Sources:
     if match is None:
         raise BuildError(f"{control_path}: no default_version = '...' line")
     version = match.group(1)
-    upgrades = []
-    before = []
+    upgrades: list[tuple[str, str, Path]] = []
+    before: list[tuple[str, str, Path]] = []
     for path in sorted((ext / "upgrades").glob("*.sql")):
         name = _UPGRADE_NAME.match(path.name)
         if name is None:

@@ -163,10 +163,9 @@ def test_an_upgrade_keeps_every_output(old: str, new_database: Callable[[], str]
         conn.execute("select pgflow.start_flow('empty', '[]')")
         for _ in range(2):
             conn.execute("select pgflow.start_flow('outputs', '{}')")
-        worker = "gen_random_uuid()"
         conn.execute(
             "select pgflow.complete_task(c.run_id, c.step_slug, '[1, 2, 3]', c.task_index) "
-            f"from pgflow.claim_tasks({worker}, 10, array['outputs']) as c"
+            "from pgflow.claim_tasks(gen_random_uuid(), 10, array['outputs']) as c"
         )
         # one run completes (map elements last first), the other stays unfinished
         done = conn.execute(
@@ -176,7 +175,7 @@ def test_an_upgrade_keeps_every_output(old: str, new_database: Callable[[], str]
         conn.execute(
             "select pgflow.complete_task(c.run_id, c.step_slug, "
             "jsonb_build_object('i', c.task_index), c.task_index) "
-            f"from pgflow.claim_tasks({worker}, 10, array['outputs']) as c "
+            "from pgflow.claim_tasks(gen_random_uuid(), 10, array['outputs']) as c "
             "where c.run_id = %s order by c.task_index desc",
             done,
         )

@@ -14,12 +14,13 @@ import uuid
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 WORKER = uuid.UUID("51000000-0000-4000-8000-000000000001")
 
 # Every base table of schema pgflow with a run_id column: all that a run leaves behind.
 RUN_TABLES = """
-select c.oid::regclass::text
+select c.relname::text
   from pg_catalog.pg_class as c
   join pg_catalog.pg_attribute as a on a.attrelid = c.oid and a.attname = 'run_id'
  where c.relnamespace = 'pgflow'::regnamespace and c.relkind = 'r'
@@ -48,13 +49,13 @@ def stored_bytes(conn: psycopg.Connection[Any], run_id: uuid.UUID) -> dict[str, 
     """Bytes of the rows a run has in each base table (pg_column_size of whole rows)."""
     sizes: dict[str, int] = {}
     for (table,) in conn.execute(RUN_TABLES).fetchall():
-        row = conn.execute(
-            f"select coalesce(sum(pg_catalog.pg_column_size(t.*)), 0)::integer from {table} as t "
-            "where t.run_id = %s",
-            (run_id,),
-        ).fetchone()
+        query = sql.SQL(
+            "select coalesce(sum(pg_catalog.pg_column_size(t.*)), 0)::integer from {} as t "
+            "where t.run_id = %s"
+        ).format(sql.Identifier("pgflow", table))
+        row = conn.execute(query, (run_id,)).fetchone()
         assert row is not None
-        sizes[table] = row[0]
+        sizes[f"pgflow.{table}"] = row[0]
     return sizes
 
 
