@@ -3,6 +3,9 @@
 -- Map of the schema
 --   definitions   flows -< steps -< deps            immutable once a run exists
 --   run state     runs -< step_states -< step_tasks  one row per run / step / task
+--                 (runs and step_states are views over run_rows and
+--                 step_state_rows: their outputs are derived from step_tasks,
+--                 the one place an output is stored)
 --   queue         step_tasks itself: status queued|started and visible_at
 --                 (a retry's backoff, a step's delay or a claim's lease expiry)
 --   workers       workers: registration and heartbeats, for operators
@@ -25,9 +28,9 @@
 --   5xx runs                     6xx the queue: claim, complete, fail
 --   7xx workers                  900 privileges
 --
--- Locking order, everywhere: runs row (key share to complete, update to fail or
--- cancel), then step_tasks rows, then step_states rows along the DAG's edges,
--- then the runs row again for the counter. Batches lock each table's rows in
+-- Locking order, everywhere: run_rows row (key share to complete, update to
+-- fail or cancel), then step_tasks rows, then step_state_rows rows along the
+-- DAG's edges, then the run_rows row again for the counter. Batches lock each table's rows in
 -- key order, so concurrent batches cannot deadlock (claim_tasks fails expired
 -- leases in key order too). Notifications:
 -- pgflow_tasks when tasks become claimable, pgflow_runs when a run finishes.

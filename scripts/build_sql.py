@@ -15,6 +15,8 @@ Inputs (``extension/``)::
     extension_only.sql          statements only an extension script may hold
     upgrades/A--B.sql           hand-written part of the upgrade A -> B (changes
                                 to existing tables, data), idempotent
+    upgrades/A--B.before.sql    optional hand-written part that runs before the
+                                build creates missing tables (renames), idempotent
     history/pgflow--A.sql       every released script, frozen (never edited)
     history/pgflow--A--B.sql    every released upgrade, frozen
 
@@ -34,13 +36,16 @@ generated from the sources (so a changed function body needs no upgrade line):
 1. ``drop function`` for each function of the frozen P script whose
    signature, parameter names, defaults or return type differ in the sources,
    or that the sources no longer define (``create or replace`` cannot);
-2. the sources in order up to their last table or type: functions with
+2. the ``before`` parts (upgrades/*.before.sql: renames of existing tables,
+   so that step 3 does not create the new name empty beside the old table);
+3. the sources in order up to their last table or type: functions with
    ``create or replace``, tables with ``if not exists``, types in a guarded
    do block (new ones appear, existing ones are left alone);
-3. the hand-written parts (upgrades/*.sql: changes to existing tables), then
+4. the hand-written parts (upgrades/*.sql: changes to existing tables), then
    extension_only.sql (upgrade only);
-4. the indexes (``if not exists``), comments and privileges held back from 2;
-5. the rest of the sources: functions, comments, privileges.
+5. the indexes (``if not exists``), views (``create or replace``), comments
+   and privileges held back from 3;
+6. the rest of the sources: views, functions, comments, privileges.
 
 The plain script adds ``create schema if not exists`` and every upgrade part
 (oldest first), has no begin/commit (it runs in the caller's transaction) and
@@ -67,7 +72,7 @@ BANNER = (
 )
 PLAIN_NAME = "pgflow_plain.sql"
 _VERSION = re.compile(r"^\s*default_version\s*=\s*'([^']+)'", re.M)
-_UPGRADE_NAME = re.compile(r"^(\d+(?:\.\d+)*)--(\d+(?:\.\d+)*)\.sql$")
+_UPGRADE_NAME = re.compile(r"^(\d+(?:\.\d+)*)--(\d+(?:\.\d+)*)(\.before)?\.sql$")
 
 
 class BuildError(Exception):
@@ -87,6 +92,8 @@ class Sources:
     extension_only: Path | None
     upgrades: tuple[tuple[str, str, Path], ...]
     """(from, to, hand-written part) sorted by version."""
+    before: tuple[tuple[str, str, Path], ...]
+    """(from, to, part run before the tables are created) sorted by version."""
     history: tuple[Path, ...]
     """Frozen released scripts (full and upgrade), sorted by name."""
 
@@ -114,15 +121,22 @@ def read_sources(root: Path) -> Sources:
     if match is None:
         raise BuildError(f"{control_path}: no default_version = '...' line")
     version = match.group(1)
-    upgrades = []
+    upgrades: list[tuple[str, str, Path]] = []
+    before: list[tuple[str, str, Path]] = []
     for path in sorted((ext / "upgrades").glob("*.sql")):
         name = _UPGRADE_NAME.match(path.name)
         if name is None:
             raise BuildError(
-                f"{path}: upgrade parts are named FROM--TO.sql (e.g. 0.1.0--0.2.0.sql)"
+                f"{path}: upgrade parts are named FROM--TO.sql (e.g. 0.1.0--0.2.0.sql), "
+                "or FROM--TO.before.sql for the part that runs before tables are created"
             )
-        upgrades.append((name.group(1), name.group(2), path))
+        (before if name.group(3) else upgrades).append((name.group(1), name.group(2), path))
     upgrades.sort(key=lambda u: (_version_key(u[0]), _version_key(u[1])))
+    before.sort(key=lambda u: (_version_key(u[0]), _version_key(u[1])))
+    pairs = {(a, b) for a, b, _ in upgrades}
+    for a, b, path in before:
+        if (a, b) not in pairs:
+            raise BuildError(f"{path}: there is no {a}--{b}.sql beside it")
     header = ext / "header.sql"
     extension_only = ext / "extension_only.sql"
     return Sources(
@@ -133,6 +147,7 @@ def read_sources(root: Path) -> Sources:
         src=src,
         extension_only=extension_only if extension_only.is_file() else None,
         upgrades=tuple(upgrades),
+        before=tuple(before),
         history=tuple(sorted((ext / "history").glob("pgflow--*.sql"))),
     )
 
@@ -356,6 +371,9 @@ def functions_of(statements: Iterable[Statement]) -> dict[str, Signature]:
     return found
 
 
+_CREATE_VIEW = re.compile(r"create (?:or replace )?view ([a-z_][a-z0-9_.]*)")
+
+
 def stale_functions(old: dict[str, Signature], new: dict[str, Signature]) -> list[Signature]:
     """Functions of an older script that ``create or replace`` cannot turn into the new ones."""
     return [
@@ -382,6 +400,7 @@ _RERUNNABLE = re.compile(r"^(?:comment on|grant|revoke|do)\b")
 _TABLE = re.compile(r"^(\s*create\s+table\s+)(?!if\s+not\s+exists)", re.I)
 _INDEX = re.compile(r"^(\s*create\s+(?:unique\s+)?index\s+)(?!if\s+not\s+exists)(?!on\s)", re.I)
 _FUNCTION = re.compile(r"^(\s*create\s+)(?!or\s+replace)((?:function|procedure)\s)", re.I)
+_VIEW = re.compile(r"^(\s*create\s+)(?!or\s+replace)(view\s)", re.I)
 
 
 _TYPE = re.compile(r"create (type|domain) ([a-z_][a-z0-9_.]*) as\b")
@@ -414,12 +433,16 @@ def classify(statement: Statement) -> str:
 
     ``object``: a table or type, created when missing (changes to an existing
     one are the hand-written upgrade's job); ``index``: created when missing;
-    ``function``: created or replaced; ``code``: comments, privileges and
+    ``view``: created or replaced after the hand-written parts (which may
+    rename a table out of its name); ``function``: created or replaced;
+    ``code``: comments, privileges and
     guarded do blocks, re-applied every time.
     """
     head = statement.head
     if re.match(r"create table ", head) or _TYPE.match(head):
         return "object"
+    if _CREATE_VIEW.match(head):
+        return "view"
     if re.match(r"create (unique )?index (if not exists )?[^ (]+ on ", head):
         return "index"
     if _CREATE_FUNCTION.match(head):
@@ -446,6 +469,8 @@ def rerunnable(statement: Statement) -> str:
         return _replace_head(statement, _INDEX, r"\1if not exists ")
     if _CREATE_FUNCTION.match(head):
         return _replace_head(statement, _FUNCTION, r"\1or replace \2")
+    if _CREATE_VIEW.match(head):
+        return _replace_head(statement, _VIEW, r"\1or replace \2")
     if _TYPE.match(head):
         return _guarded_type(statement)
     return statement.text
@@ -507,13 +532,16 @@ def _upgrade_drops(sources: Sources, from_versions: Iterable[str]) -> str:
     return drop_statements(stale[k] for k in sorted(stale))
 
 
-def _upgrade_body(sources: Sources, parts: str, drops: str, extension_only: str) -> str:
+def _upgrade_body(
+    sources: Sources, parts: str, drops: str, extension_only: str, before: str = ""
+) -> str:
     """What the upgrade and the plain script share: the sources in their order,
     re-runnable, with the hand-written upgrade parts right after the last table
     or type (so they change tables that exist, and the functions after them see
     the changed tables). Indexes, comments and privileges of the files up to
     there wait until after the parts (which may add the columns they name).
-    Drops of changed functions come first, before anything is replaced."""
+    Drops of changed functions come first, before anything is replaced, then
+    the ``before`` parts (renames), before any table is created."""
     statements = _code_statements(sources)
     kinds = [classify(s) for s in statements]
     split = max((i + 1 for i, kind in enumerate(kinds) if kind == "object"), default=0)
@@ -521,6 +549,7 @@ def _upgrade_body(sources: Sources, parts: str, drops: str, extension_only: str)
     deferred = [s for s, kind in zip(statements[:split], kinds, strict=False) if kind not in _EARLY]
     return (
         drops
+        + before
         + "\n-- Up to the last table or type: functions (created or replaced), then tables and"
         "\n-- types created when missing (the upgrade parts below change existing ones)."
         + _sections(sources, early)
@@ -540,6 +569,9 @@ def upgrade_script(sources: Sources, from_version: str, part: Path) -> str:
     extension_only = (
         concat(sources, [sources.extension_only]) if sources.extension_only is not None else ""
     )
+    before = concat(
+        sources, [p for a, b, p in sources.before if (a, b) == (from_version, sources.version)]
+    )
     return (
         f"-- {BANNER}\n"
         f"-- pgflow {from_version} -> {sources.version}: ALTER EXTENSION pgflow UPDATE.\n"
@@ -550,6 +582,7 @@ def upgrade_script(sources: Sources, from_version: str, part: Path) -> str:
             concat(sources, [part]),
             _upgrade_drops(sources, [from_version]),
             extension_only,
+            before,
         )
     )
 
@@ -559,6 +592,10 @@ def plain_script(sources: Sources) -> str:
     parts = "".join(
         f"\n-- Upgrade from {a} (idempotent: a no-op on a newer schema)." + concat(sources, [path])
         for a, _, path in sources.upgrades
+    )
+    before = "".join(
+        f"\n-- Upgrade from {a}, before the tables (idempotent)." + concat(sources, [path])
+        for a, _, path in sources.before
     )
     return (
         f"-- {BANNER}\n"
@@ -571,7 +608,11 @@ def plain_script(sources: Sources) -> str:
         + header
         + "\ncreate schema if not exists pgflow;\n"
         + _upgrade_body(
-            sources, parts, _upgrade_drops(sources, [u[0] for u in sources.upgrades]), ""
+            sources,
+            parts,
+            _upgrade_drops(sources, [u[0] for u in sources.upgrades]),
+            "",
+            before,
         )
     )
 

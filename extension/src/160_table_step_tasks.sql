@@ -26,7 +26,7 @@ create table pgflow.step_tasks (
     -- the step has no limits, which keeps claim_tasks on its fast path
     limit_bucket text,
     primary key (run_id, step_slug, task_index),
-    foreign key (run_id, step_slug) references pgflow.step_states (run_id, step_slug)
+    foreign key (run_id, step_slug) references pgflow.step_state_rows (run_id, step_slug)
     on delete cascade,
     constraint status_is_valid check (
         status in ('queued', 'started', 'completed', 'failed', 'cancelled')

@@ -24,7 +24,7 @@ create table pgflow.task_attempts (
     -- keyed to the step, not the task: retry_run replaces the tasks of the
     -- steps it re-runs, and their earlier attempts stay on record
     foreign key (run_id, step_slug)
-    references pgflow.step_states (run_id, step_slug) on delete cascade,
+    references pgflow.step_state_rows (run_id, step_slug) on delete cascade,
     constraint attempt_is_positive check (attempt >= 1),
     constraint outcome_is_valid check (
         outcome in ('completed', 'failed', 'lease_expired', 'timed_out', 'cancelled', 'superseded')

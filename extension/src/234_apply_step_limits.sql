@@ -63,7 +63,7 @@ begin
             pgflow.step_input(t.run_id, t.flow_slug, t.step_slug, r.input)
         )
     end
-    from pgflow.steps as s, pgflow.runs as r
+    from pgflow.steps as s, pgflow.run_rows as r
     where t.flow_slug = apply_step_limits.flow_slug
         and t.step_slug = apply_step_limits.step_slug
         and t.status in ('queued', 'started')

@@ -221,7 +221,7 @@ begin
         return v_step;
     end if;
 
-    if exists (select 1 from pgflow.runs as r where r.flow_slug = add_step.flow_slug) then
+    if exists (select 1 from pgflow.run_rows as r where r.flow_slug = add_step.flow_slug) then
         raise exception using
             errcode = 'PF012',
             message = pg_catalog.format(

@@ -26,7 +26,7 @@ begin
             message = pg_catalog.format('flow %s does not exist', pgflow.clip(drop_flow.flow_slug));
     end if;
     with dropped as (
-        delete from pgflow.runs as r where r.flow_slug = drop_flow.flow_slug returning 1
+        delete from pgflow.run_rows as r where r.flow_slug = drop_flow.flow_slug returning 1
     )
     select count(*) into v_runs from dropped;
     delete from pgflow.deps as d where d.flow_slug = drop_flow.flow_slug;

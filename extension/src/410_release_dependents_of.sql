@@ -11,7 +11,7 @@ begin
     -- in key order first: batches releasing dependents in several runs must
     -- not take them in opposite orders
     perform 1
-    from pgflow.step_states as ss
+    from pgflow.step_state_rows as ss
     join unnest(release_dependents_of.steps) as f on ss.run_id = f.run_id
     join pgflow.deps as d
         on d.flow_slug = f.flow_slug and d.dep_slug = f.step_slug and d.step_slug = ss.step_slug
@@ -21,7 +21,7 @@ begin
 
     return query
     with released as (
-        update pgflow.step_states as ss
+        update pgflow.step_state_rows as ss
         set remaining_deps = ss.remaining_deps - x.deps
         from (
             select f.run_id, d.step_slug, count(*)::integer as deps

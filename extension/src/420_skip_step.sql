@@ -9,7 +9,7 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    update pgflow.step_states as ss
+    update pgflow.step_state_rows as ss
     set status = 'skipped',
         skipped_at = pgflow.now(),
         skip_reason = skip_step.reason,

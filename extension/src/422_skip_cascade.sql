@@ -16,7 +16,7 @@ as $$
         join pgflow.deps as d on d.flow_slug = skip_cascade.flow_slug and d.dep_slug = ds.slug
     ),
     skipped as (
-        update pgflow.step_states as ss
+        update pgflow.step_state_rows as ss
         set status = 'skipped',
             skipped_at = pgflow.now(),
             skip_reason = case

@@ -6,7 +6,7 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    update pgflow.step_states as ss
+    update pgflow.step_state_rows as ss
     set status = 'failed', failed_at = pgflow.now(), error_message = fail_run.error_message
     where ss.run_id = fail_run.run_id
         and ss.step_slug = fail_run.step_slug

@@ -8,7 +8,7 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_run pgflow.runs;
+    v_run pgflow.run_rows;
     v_step pgflow.steps;
     v_now timestamptz := pgflow.now();
     v_finished integer := 0;
@@ -24,7 +24,7 @@ begin
     if cardinality(v_ready) = 0 then
         return 0;
     end if;
-    select r.* into v_run from pgflow.runs as r where r.run_id = start_ready_steps.run_id;
+    select r.* into v_run from pgflow.run_rows as r where r.run_id = start_ready_steps.run_id;
     while cardinality(v_ready) > 0 loop
         v_next := '{}';
         for v_step in
@@ -95,8 +95,9 @@ begin
                 end if;
                 v_tasks := pg_catalog.jsonb_array_length(v_array);
                 if v_tasks = 0 then
-                    update pgflow.step_states as ss
-                    set status = 'completed', output = '[]'::jsonb, initial_tasks = 0,
+                    -- its output, [], is what pgflow.step_states derives from no task
+                    update pgflow.step_state_rows as ss
+                    set status = 'completed', initial_tasks = 0,
                         remaining_tasks = 0, started_at = v_now, completed_at = v_now
                     where ss.run_id = v_run.run_id and ss.step_slug = v_step.step_slug;
                     v_next := v_next || pgflow.release_dependents(
@@ -147,7 +148,7 @@ begin
                 where t.run_id = v_run.run_id and t.step_slug = v_step.step_slug and t.task_index = h.task_index;
             end if;
 
-            update pgflow.step_states as ss
+            update pgflow.step_state_rows as ss
             set status = 'started', initial_tasks = v_tasks, remaining_tasks = v_tasks,
                 started_at = v_now
             where ss.run_id = v_run.run_id and ss.step_slug = v_step.step_slug;

@@ -1,8 +1,8 @@
 -- Counts finished steps against their runs (parallel arrays; a run may
--- appear more than once) and completes the runs that have none left: a run's
--- output is the object of its completed leaf steps' outputs. The one place a
--- runs row is updated on the happy path, always last. Returns how many runs
--- it completed.
+-- appear more than once) and completes the runs that have none left (a run's
+-- output, the object of its completed leaf steps' outputs, is derived when
+-- read: the view pgflow.runs). The one place a run row is updated on the
+-- happy path, always last. Returns how many runs it completed.
 create function pgflow.settle_runs(run_ids uuid[], finished_steps integer[])
 returns integer
 language plpgsql
@@ -14,9 +14,9 @@ declare
 begin
     -- In key order, and before the update rather than by it: the statement
     -- below then starts after every concurrent completion of these runs has
-    -- committed, so the output it reads for a completed run misses no leaf
-    -- (tests/python/sql_concurrency/test_races.py).
-    perform 1 from pgflow.runs as r
+    -- committed, so a run completes (and its waiters read its output) only
+    -- with every leaf's output committed (tests/python/sql_concurrency/test_races.py).
+    perform 1 from pgflow.run_rows as r
     where r.run_id = any(settle_runs.run_ids) and r.status = 'started'
     order by r.run_id
     for no key update;
@@ -27,21 +27,10 @@ begin
         having sum(f.steps) > 0
     ),
     settled as (
-        update pgflow.runs as r
+        update pgflow.run_rows as r
         set remaining_steps = r.remaining_steps - f.steps,
             status = case when r.remaining_steps = f.steps then 'completed' else r.status end,
-            completed_at = case when r.remaining_steps = f.steps then pgflow.now() end,
-            -- evaluated only for a run this completes
-            output = case when r.remaining_steps = f.steps then coalesce((
-                select pg_catalog.jsonb_object_agg(ss.step_slug, ss.output)
-                from pgflow.step_states as ss
-                where ss.run_id = r.run_id
-                    and ss.status = 'completed'
-                    and not exists (
-                        select 1 from pgflow.deps as d
-                        where d.flow_slug = ss.flow_slug and d.dep_slug = ss.step_slug
-                    )
-            ), '{}'::jsonb) end
+            completed_at = case when r.remaining_steps = f.steps then pgflow.now() end
         from finished as f
         where r.run_id = f.run_id and r.status = 'started'
         returning r.run_id, r.flow_slug, r.status

@@ -14,7 +14,7 @@ as $$
 declare
     v_task pgflow.step_tasks;
 begin
-    perform 1 from pgflow.runs as r where r.run_id = lock_task.run_id for update;
+    perform 1 from pgflow.run_rows as r where r.run_id = lock_task.run_id for update;
     if not found then
         if lock_task.missing_ok then
             return null;

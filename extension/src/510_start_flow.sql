@@ -102,7 +102,7 @@ begin
             );
     end if;
 
-    insert into pgflow.runs as r (
+    insert into pgflow.run_rows as r (
         run_id, flow_slug, input, remaining_steps, started_at, trace_context, priority
     )
     values (
@@ -110,15 +110,15 @@ begin
         start_flow.flow_slug, v_input, v_steps, v_now, start_flow.trace_context,
         coalesce(start_flow.priority, 0)
     )
-    on conflict on constraint runs_pkey do nothing
-    returning r.* into v_run;
+    on conflict on constraint run_rows_pkey do nothing
+    returning r.run_id into v_run.run_id;
     if not found then
         -- another transaction inserted the same run_id and committed first
         select r.* into v_run from pgflow.runs as r where r.run_id = start_flow.run_id;
         return pgflow.existing_run(v_run, start_flow.flow_slug);
     end if;
 
-    insert into pgflow.step_states (run_id, flow_slug, step_slug, remaining_deps, created_at)
+    insert into pgflow.step_state_rows (run_id, flow_slug, step_slug, remaining_deps, created_at)
     select v_run.run_id, s.flow_slug, s.step_slug, s.deps_count, v_now
     from pgflow.steps as s
     where s.flow_slug = start_flow.flow_slug;

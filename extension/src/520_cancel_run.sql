@@ -8,7 +8,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    perform 1 from pgflow.runs as r where r.run_id = cancel_run.run_id for update;
+    perform 1 from pgflow.run_rows as r where r.run_id = cancel_run.run_id for update;
     if not found then
         perform pgflow.raise_unknown_run(cancel_run.run_id);
     end if;

@@ -10,7 +10,7 @@ set search_path = pg_catalog, pg_temp
 as $$
     with doomed as (
         select r.run_id
-        from pgflow.runs as r
+        from pgflow.run_rows as r
         where r.status <> 'started'
             and r.finished_at < pgflow.now() - prune_runs.older_than
         order by r.finished_at
@@ -18,7 +18,7 @@ as $$
         for update skip locked
     ),
     deleted as (
-        delete from pgflow.runs as r
+        delete from pgflow.run_rows as r
         using doomed as d
         where r.run_id = d.run_id
         returning 1

@@ -21,7 +21,8 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_run pgflow.runs;
+    v_run pgflow.run_rows;
+    v_retried pgflow.runs;
     v_now timestamptz := pgflow.now();
     -- the steps that run again, and among them the map steps resumed in place
     v_reset text[];
@@ -30,7 +31,7 @@ declare
 begin
     perform pgflow.check_list('from_steps', retry_run.from_steps);
     -- for update: the order every transition follows, and a second retry waits
-    select r.* into v_run from pgflow.runs as r where r.run_id = retry_run.run_id for update;
+    select r.* into v_run from pgflow.run_rows as r where r.run_id = retry_run.run_id for update;
     if not found then
         perform pgflow.raise_unknown_run(retry_run.run_id);
     end if;
@@ -63,14 +64,14 @@ begin
         join pgflow.deps as d on d.flow_slug = v_run.flow_slug and d.dep_slug = ds.slug
     )
     select array_agg(ss.step_slug order by ss.step_slug) into v_reset
-    from pgflow.step_states as ss
+    from pgflow.step_state_rows as ss
     where ss.run_id = v_run.run_id
         and (ss.status <> 'completed' or ss.step_slug in (select ds.slug from downstream as ds));
 
     -- the run first (its row is locked already): the retry is recorded before
     -- any step or task of it moves
-    update pgflow.runs as r
-    set status = 'started', output = null, error_message = null,
+    update pgflow.run_rows as r
+    set status = 'started', error_message = null,
         completed_at = null, failed_at = null, cancelled_at = null,
         remaining_steps = cardinality(v_reset),
         retry_count = r.retry_count + 1, retried_at = v_now
@@ -79,7 +80,7 @@ begin
     -- resuming, a map step that failed part-way keeps its completed elements
     if retry_run.from_steps is null then
         select array_agg(ss.step_slug order by ss.step_slug) into v_resume
-        from pgflow.step_states as ss
+        from pgflow.step_state_rows as ss
         join pgflow.steps as s on s.flow_slug = ss.flow_slug and s.step_slug = ss.step_slug
         where ss.run_id = v_run.run_id
             and ss.step_slug = any(v_reset)
@@ -120,7 +121,7 @@ begin
         and t.status <> 'completed'
         and s.flow_slug = t.flow_slug
         and s.step_slug = t.step_slug;
-    update pgflow.step_states as ss
+    update pgflow.step_state_rows as ss
     set status = 'started', error_message = null, skip_reason = null,
         failed_at = null, skipped_at = null, cancelled_at = null,
         remaining_tasks = (
@@ -130,25 +131,25 @@ begin
     where ss.run_id = v_run.run_id and ss.step_slug = any(v_resume);
 
     -- the other steps start over, waiting for their dependencies that run again
-    update pgflow.step_states as ss
+    update pgflow.step_state_rows as ss
     set status = 'created',
         remaining_deps = (
             select count(*)::integer from pgflow.deps as d
             where d.flow_slug = ss.flow_slug and d.step_slug = ss.step_slug and d.dep_slug = any(v_reset)
         ),
-        initial_tasks = null, remaining_tasks = null, output = null, error_message = null,
+        initial_tasks = null, remaining_tasks = null, error_message = null,
         skip_reason = null, started_at = null, completed_at = null, failed_at = null,
         skipped_at = null, cancelled_at = null
     where ss.run_id = v_run.run_id and ss.step_slug = any(v_reset) and not ss.step_slug = any(v_resume);
 
     select array_agg(ss.step_slug order by ss.step_slug) into v_ready
-    from pgflow.step_states as ss
+    from pgflow.step_state_rows as ss
     where ss.run_id = v_run.run_id and ss.status = 'created' and ss.remaining_deps = 0;
     perform pgflow.settle_run(v_run.run_id, pgflow.start_ready_steps(v_run.run_id, coalesce(v_ready, '{}')));
     if cardinality(v_resume) > 0 then
         perform pgflow.notify_tasks_ready(v_run.flow_slug);
     end if;
-    select r.* into v_run from pgflow.runs as r where r.run_id = retry_run.run_id;
-    return v_run;
+    select r.* into v_retried from pgflow.runs as r where r.run_id = retry_run.run_id;
+    return v_retried;
 end;
 $$;

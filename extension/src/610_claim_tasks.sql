@@ -163,7 +163,7 @@ begin
         c.visible_at,
         r.trace_context
     from claimed as c
-    join pgflow.runs as r on r.run_id = c.run_id
+    join pgflow.run_rows as r on r.run_id = c.run_id
     order by c.visible_at, c.run_id, c.step_slug, c.task_index;
 end;
 $$;

@@ -35,10 +35,8 @@ declare
     -- how many tasks of the batch name an attempt that was never claimed
     v_unclaimed integer;
     v_changed integer;
-    -- the steps whose last task this batch completed: those with dependents,
-    -- and the map steps (their output is assembled from every task)
+    -- the steps whose last task this batch completed and that have dependents
     v_done pgflow.step_key[];
-    v_maps pgflow.step_key[];
     v_ready record;
     -- per run, how many of its steps finished (a run may appear more than once)
     v_settle_runs uuid[];
@@ -92,7 +90,7 @@ begin
     select u.run_id into v_bad
     from (select distinct b.run_id from unnest(v_batch) as b) as u
     left join (
-        select r.run_id from pgflow.runs as r
+        select r.run_id from pgflow.run_rows as r
         where r.run_id in (select b.run_id from unnest(v_batch) as b)
         order by r.run_id
         for key share
@@ -199,7 +197,7 @@ begin
     end if;
 
     -- the steps of these tasks, in key order, before the statement that counts them
-    perform 1 from pgflow.step_states as ss
+    perform 1 from pgflow.step_state_rows as ss
     where (ss.run_id, ss.step_slug) in (select b.run_id, b.step_slug from unnest(v_open) as b)
     order by ss.run_id, ss.step_slug
     for no key update;
@@ -217,7 +215,7 @@ begin
         where t.run_id = b.run_id
             and t.step_slug = b.step_slug
             and t.task_index = b.task_index
-        returning t.run_id, t.step_slug, t.task_index, t.output, t.attempts_count, t.claimed_by,
+        returning t.run_id, t.step_slug, t.task_index, t.attempts_count, t.claimed_by,
             t.started_at, coalesce(b.attempt, t.attempts_count) as attempt
     ),
     -- The attempt a task completes on stays in the task row (run_attempts
@@ -236,25 +234,22 @@ begin
             error_detail = null
     ),
     per_step as (
-        select c.run_id, c.step_slug, count(*)::integer as tasks,
-            (array_agg(c.output))[1] as output
+        select c.run_id, c.step_slug, count(*)::integer as tasks
         from completed as c
         group by c.run_id, c.step_slug
     ),
+    -- the outputs stay in the task rows: a step's and a run's output are
+    -- derived from them when read (the views pgflow.step_states, pgflow.runs)
     counted as (
-        update pgflow.step_states as ss
+        update pgflow.step_state_rows as ss
         set remaining_tasks = ss.remaining_tasks - p.tasks,
             status = case when ss.remaining_tasks = p.tasks then 'completed' else ss.status end,
-            completed_at = case when ss.remaining_tasks = p.tasks then v_now end,
-            output = case when ss.remaining_tasks = p.tasks and s.step_type <> 'map' then p.output end
-        from per_step as p, pgflow.steps as s
+            completed_at = case when ss.remaining_tasks = p.tasks then v_now end
+        from per_step as p
         where ss.run_id = p.run_id
             and ss.step_slug = p.step_slug
             and ss.status = 'started'
-            and s.flow_slug = ss.flow_slug
-            and s.step_slug = ss.step_slug
         returning ss.run_id, ss.flow_slug, ss.step_slug, ss.status = 'completed' as done,
-            s.step_type = 'map' as is_map,
             exists (
                 select 1 from pgflow.deps as d
                 where d.flow_slug = ss.flow_slug and d.dep_slug = ss.step_slug
@@ -263,28 +258,12 @@ begin
     select (select coalesce(sum(p.tasks), 0)::integer from per_step as p),
         array_agg(c.run_id order by c.run_id) filter (where c.done),
         array_agg(row(c.run_id, c.flow_slug, c.step_slug)::pgflow.step_key order by c.run_id, c.step_slug)
-        filter (where c.done and c.has_dependents),
-        array_agg(row(c.run_id, c.flow_slug, c.step_slug)::pgflow.step_key) filter (where c.done and c.is_map)
-    into v_changed, v_settle_runs, v_done, v_maps
+        filter (where c.done and c.has_dependents)
+    into v_changed, v_settle_runs, v_done
     from counted as c;
 
     if v_settle_runs is null then
         return v_changed;
-    end if;
-
-    -- A map step's output is the array of its task outputs in element order,
-    -- read by a statement after the step lock: a sibling task completed by a
-    -- concurrent batch is then committed and visible
-    -- (tests/python/sql_concurrency/test_races.py).
-    if v_maps is not null then
-        update pgflow.step_states as ss
-        set output = (
-            select pg_catalog.jsonb_agg(t.output order by t.task_index)
-            from pgflow.step_tasks as t
-            where t.run_id = ss.run_id and t.step_slug = ss.step_slug
-        )
-        from unnest(v_maps) as d
-        where ss.run_id = d.run_id and ss.step_slug = d.step_slug;
     end if;
 
     -- each completed step counts once against its run, and so does each step

@@ -90,15 +90,18 @@ end;
 $$;
 
 -- Runs record their retries (retry_run); flows may be retired (retire_flow).
-alter table pgflow.runs add column if not exists retry_count integer not null default 0;
-alter table pgflow.runs add column if not exists retried_at timestamptz;
+-- The table pgflow.runs is pgflow.run_rows since 0.3.0: the part that renames
+-- it (0.2.0--0.3.0.before.sql) runs before this one in the plain script, and
+-- 0.1.0 extensions take the frozen history/pgflow--0.1.0--0.2.0.sql.
+alter table pgflow.run_rows add column if not exists retry_count integer not null default 0;
+alter table pgflow.run_rows add column if not exists retried_at timestamptz;
 do $$
 begin
     if not exists (
         select 1 from pg_catalog.pg_constraint as k
-        where k.conrelid = 'pgflow.runs'::regclass and k.conname = 'retried_at_only_when_retried'
+        where k.conrelid = 'pgflow.run_rows'::regclass and k.conname = 'retried_at_only_when_retried'
     ) then
-        alter table pgflow.runs
+        alter table pgflow.run_rows
         add constraint retried_at_only_when_retried check ((retried_at is not null) = (retry_count > 0));
     end if;
 end;
@@ -106,14 +109,14 @@ $$;
 alter table pgflow.flows add column if not exists retired_at timestamptz;
 
 -- A run carries its caller's trace context to the handlers.
-alter table pgflow.runs add column if not exists trace_context jsonb;
+alter table pgflow.run_rows add column if not exists trace_context jsonb;
 do $$
 begin
     if not exists (
         select 1 from pg_catalog.pg_constraint as k
-        where k.conrelid = 'pgflow.runs'::regclass and k.conname = 'trace_context_is_an_object'
+        where k.conrelid = 'pgflow.run_rows'::regclass and k.conname = 'trace_context_is_an_object'
     ) then
-        alter table pgflow.runs add constraint trace_context_is_an_object check (
+        alter table pgflow.run_rows add constraint trace_context_is_an_object check (
             trace_context is null or pg_catalog.jsonb_typeof(trace_context) = 'object'
         );
     end if;

@@ -8,8 +8,9 @@
 -- 0.1.0 and 0.2.0 installs and names whatever differs.
 
 -- issue 13, flow control: a run's priority, copied to its tasks; a task's
--- flow-control bucket; the claim index now leads with priority.
-alter table pgflow.runs add column if not exists priority integer not null default 0;
+-- flow-control bucket; the claim index now leads with priority. (The table
+-- pgflow.runs is already pgflow.run_rows here: 0.2.0--0.3.0.before.sql.)
+alter table pgflow.run_rows add column if not exists priority integer not null default 0;
 alter table pgflow.step_tasks add column if not exists priority integer not null default 0;
 alter table pgflow.step_tasks add column if not exists limit_bucket text;
 drop index if exists pgflow.step_tasks_claimable_idx;

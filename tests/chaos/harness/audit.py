@@ -2,7 +2,8 @@
 
 A task, step or run that is completed twice, or that leaves a finished
 status, is what "exactly once" forbids. The rows only show their last state,
-so every status change of ``pgflow.runs``, ``pgflow.step_states`` and
+so every status change of ``pgflow.run_rows``, ``pgflow.step_state_rows``
+(the tables behind the views ``pgflow.runs`` and ``pgflow.step_states``) and
 ``pgflow.step_tasks`` is appended to ``chaos_audit.transitions`` as it
 happens (the triggers are the suite's, added by the database owner).
 """
@@ -48,10 +49,10 @@ begin
     return null;
 end;
 $$;
-create trigger chaos_audit after update of status on pgflow.runs
+create trigger chaos_audit after update of status on pgflow.run_rows
     for each row when (old.status is distinct from new.status)
     execute function chaos_audit.record();
-create trigger chaos_audit after update of status on pgflow.step_states
+create trigger chaos_audit after update of status on pgflow.step_state_rows
     for each row when (old.status is distinct from new.status)
     execute function chaos_audit.record();
 create trigger chaos_audit after update of status on pgflow.step_tasks

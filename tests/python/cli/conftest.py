@@ -4,8 +4,8 @@
   dropped after the test; returns each one's URL.
 * ``schema_of`` (session): every object of schema ``pgflow`` as sorted text
   lines: functions with their full definition (body, settings, security) and
-  grants, columns in order with type, nullability and default, constraints,
-  indexes, table grants, comments, the schema's grants; with
+  grants, columns in order with type, nullability and default, view
+  definitions, constraints, indexes, table grants, comments, the schema's grants; with
   ``extension=True`` also what the extension owns. Two databases with the same
   lines have the same pgflow.
 * ``pg_dump_schema`` (session): ``pg_dump --schema-only --schema=pgflow``;
@@ -52,6 +52,9 @@ union all
 select 'relation ' || c.relname || ' kind=' || c.relkind::text || ' '
        || coalesce(array_to_string(c.relacl, ','), '(default)')
 from pg_class as c where c.relnamespace = 'pgflow'::regnamespace
+union all
+select 'view ' || c.relname || E'\n' || pg_get_viewdef(c.oid)
+from pg_class as c where c.relnamespace = 'pgflow'::regnamespace and c.relkind = 'v'
 union all
 select 'constraint ' || conrelid::regclass::text || ' ' || conname
        || ' ' || pg_get_constraintdef(oid)

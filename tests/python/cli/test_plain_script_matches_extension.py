@@ -21,8 +21,11 @@ union all
 select 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
        || ' notnull=' || a.attnotnull
 from pg_attribute as a join pg_class as c on c.oid = a.attrelid
-where c.relnamespace = 'pgflow'::regnamespace and c.relkind = 'r'
+where c.relnamespace = 'pgflow'::regnamespace and c.relkind in ('r', 'v')
   and a.attnum > 0 and not a.attisdropped
+union all
+select 'view ' || c.relname || ' ' || pg_get_viewdef(c.oid)
+from pg_class as c where c.relnamespace = 'pgflow'::regnamespace and c.relkind = 'v'
 union all
 select 'constraint ' || conrelid::regclass::text || ' ' || conname
        || ' ' || pg_get_constraintdef(oid)
@@ -31,7 +34,7 @@ union all
 select 'index ' || indexdef from pg_indexes where schemaname = 'pgflow'
 union all
 select 'grant ' || c.relname || ' ' || coalesce(array_to_string(c.relacl, ','), '')
-from pg_class as c where c.relnamespace = 'pgflow'::regnamespace and c.relkind = 'r'
+from pg_class as c where c.relnamespace = 'pgflow'::regnamespace and c.relkind in ('r', 'v')
 union all
 select 'grant ' || p.oid::regprocedure::text || ' ' || coalesce(array_to_string(p.proacl, ','), '')
 from pg_proc as p where p.pronamespace = 'pgflow'::regnamespace

@@ -129,3 +129,59 @@ def test_an_upgrade_keeps_flows_and_runs(old: str, new_database: Callable[[], st
             "select step_slug, input from pgflow.claim_tasks(gen_random_uuid())"
         ).fetchall()
         assert claimed == [("first", {"run": {"n": 1}})]
+
+
+OUTPUTS = """
+select 'run ' || r.run_id || ' ' || r.status || ' ' || coalesce(r.output::text, 'null')
+from pgflow.runs as r
+union all
+select 'step ' || ss.run_id || ' ' || ss.step_slug || ' ' || ss.status || ' '
+       || coalesce(ss.output::text, 'null')
+from pgflow.step_states as ss
+order by 1
+"""
+
+
+@pytest.mark.parametrize("old", RELEASED)
+def test_an_upgrade_keeps_every_output(old: str, new_database: Callable[[], str]) -> None:
+    """0.3.0 stores an output once (in step_tasks) and derives the step's and the
+    run's: what the old copies held, the views give, for single steps, map
+    steps (in element order), empty maps, skipped leaves and unfinished runs."""
+    url = new_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create extension pgflow version {}").format(sql.Literal(old)))
+        conn.execute("select pgflow.create_flow('outputs')")
+        conn.execute("select pgflow.add_step('outputs', 'root')")
+        conn.execute("select pgflow.add_step('outputs', 'each', array['root'], step_type => 'map')")
+        conn.execute(
+            "select pgflow.add_step('outputs', 'never', array['root'], "
+            """run_if => '{"root": {"go": true}}')"""
+        )
+        conn.execute("select pgflow.add_step('outputs', 'after', array['root'])")
+        conn.execute("select pgflow.create_flow('empty')")
+        conn.execute("select pgflow.add_step('empty', 'each', step_type => 'map')")
+        conn.execute("select pgflow.start_flow('empty', '[]')")
+        for _ in range(2):
+            conn.execute("select pgflow.start_flow('outputs', '{}')")
+        conn.execute(
+            "select pgflow.complete_task(c.run_id, c.step_slug, '[1, 2, 3]', c.task_index) "
+            "from pgflow.claim_tasks(gen_random_uuid(), 10, array['outputs']) as c"
+        )
+        # one run completes (map elements last first), the other stays unfinished
+        done = conn.execute(
+            "select run_id from pgflow.runs where flow_slug = 'outputs' order by run_id limit 1"
+        ).fetchone()
+        assert done is not None
+        conn.execute(
+            "select pgflow.complete_task(c.run_id, c.step_slug, "
+            "jsonb_build_object('i', c.task_index), c.task_index) "
+            "from pgflow.claim_tasks(gen_random_uuid(), 10, array['outputs']) as c "
+            "where c.run_id = %s order by c.task_index desc",
+            done,
+        )
+        before = [row[0] for row in conn.execute(OUTPUTS)]
+        conn.execute("alter extension pgflow update")
+        after = [row[0] for row in conn.execute(OUTPUTS)]
+    assert any(line.endswith("completed []") for line in before), before
+    assert any(" each completed [" in line and '"i": 0' in line for line in before), before
+    assert after == before

@@ -49,8 +49,9 @@ def apply(conn: psycopg.Connection[Any], compiled: str) -> None:
 
 def schema_intact(conn: psycopg.Connection[Any]) -> bool:
     row = conn.execute(
-        "select count(*) from pg_catalog.pg_tables where schemaname = 'pgflow' "
-        "and tablename in ('flows', 'steps', 'deps', 'runs')"
+        "select count(*) from pg_catalog.pg_class "
+        "where relnamespace = 'pgflow'::regnamespace and relkind in ('r', 'v') "
+        "and relname in ('flows', 'steps', 'deps', 'runs')"
     ).fetchone()
     return row == (4,)
 

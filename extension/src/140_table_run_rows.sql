@@ -1,13 +1,16 @@
 -- Run state tables. The status columns are a state machine; the named checks
 -- keep every timestamp and payload consistent with the status, whatever code
 -- wrote the row.
-
-create table pgflow.runs (
+--
+-- The stored part of a run: every column of pgflow.runs but its output, which
+-- lives in pgflow.step_tasks (the one place an output is stored) and is
+-- derived by the view pgflow.runs. The engine writes and locks this table;
+-- readers use the view.
+create table pgflow.run_rows (
     run_id uuid primary key default gen_random_uuid(),
     flow_slug text not null references pgflow.flows (flow_slug),
     status text not null default 'started',
     input jsonb not null,
-    output jsonb,
     remaining_steps integer not null,
     error_message text,
     started_at timestamptz not null,
@@ -35,7 +38,6 @@ create table pgflow.runs (
     constraint cancelled_at_only_when_cancelled check (
         (cancelled_at is not null) = (status = 'cancelled')
     ),
-    constraint output_only_when_completed check (output is null or status = 'completed'),
     constraint remaining_steps_is_not_negative check (remaining_steps >= 0),
     constraint retried_at_only_when_retried check ((retried_at is not null) = (retry_count > 0)),
     constraint trace_context_is_an_object check (
@@ -46,8 +48,9 @@ create table pgflow.runs (
     )
 );
 
-create index runs_flow_slug_idx on pgflow.runs (flow_slug);
+create index run_rows_flow_slug_idx on pgflow.run_rows (flow_slug);
 -- prune_runs walks finished runs oldest first
-create index runs_finished_at_idx on pgflow.runs (finished_at) where status <> 'started';
+create index run_rows_finished_at_idx on pgflow.run_rows (finished_at) where status <> 'started';
 
-comment on table pgflow.runs is 'One row per run: started -> completed | failed | cancelled.';
+comment on table pgflow.run_rows is
+'The runs without their outputs: read them through the view pgflow.runs.';

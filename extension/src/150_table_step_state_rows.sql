@@ -1,12 +1,13 @@
-create table pgflow.step_states (
-    run_id uuid not null references pgflow.runs (run_id) on delete cascade,
+-- The stored part of a step of a run: every column of pgflow.step_states but
+-- its output, derived by that view from the step's tasks (pgflow.step_tasks).
+create table pgflow.step_state_rows (
+    run_id uuid not null references pgflow.run_rows (run_id) on delete cascade,
     flow_slug text not null,
     step_slug text not null,
     status text not null default 'created',
     remaining_deps integer not null,
     initial_tasks integer,
     remaining_tasks integer,
-    output jsonb,
     error_message text,
     skip_reason text,
     created_at timestamptz not null,
@@ -39,11 +40,10 @@ create table pgflow.step_states (
     constraint cancelled_at_only_when_cancelled check (
         (cancelled_at is not null) = (status = 'cancelled')
     ),
-    constraint output_only_when_completed check (output is null or status = 'completed'),
     constraint remaining_deps_is_not_negative check (remaining_deps >= 0),
     constraint remaining_tasks_is_not_negative check (remaining_tasks >= 0),
     constraint remaining_tasks_within_initial check (remaining_tasks <= initial_tasks)
 );
 
-comment on table pgflow.step_states is
-'One row per step of each run: created -> started -> completed | failed | skipped | cancelled.';
+comment on table pgflow.step_state_rows is
+'The steps of each run without their outputs: read them through the view pgflow.step_states.';
