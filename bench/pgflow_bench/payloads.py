@@ -270,7 +270,7 @@ def task_path(flow: Flow[Any], payloads: Payloads) -> Callable[[], str]:
         redactor = Redactor()
         task_input = cast(JsonValue, decode_json(claimed_text))
         opened = payloads.open(task_input, context, reveal=redactor.add)
-        result: JsonValue = echo_token(opened)
+        result = cast(JsonValue, echo_token(*step.arguments(opened)))
         if secret_output or payloads.outputs is not None:
             result = payloads.seal_output(flow.slug, step.slug, secret_output, result, redactor.add)
         return encode_output(result)
