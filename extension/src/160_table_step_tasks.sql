@@ -63,6 +63,11 @@ where status in ('queued', 'started') and limit_bucket is not null;
 -- when the next flow-controlled task becomes visible (next_task_visible_at)
 create index step_tasks_bucket_visible_idx on pgflow.step_tasks (visible_at)
 where status in ('queued', 'started') and limit_bucket is not null;
+-- the leases of limited steps, oldest first: claim_tasks looks for expired
+-- ones on every flow-controlled claim, and the index above would walk the
+-- whole queued backlog to find them
+create index step_tasks_bucket_leases_idx on pgflow.step_tasks (visible_at)
+where status = 'started' and limit_bucket is not null;
 -- the started tasks of limited steps, counted per bucket by claim_tasks
 create index step_tasks_limited_idx on pgflow.step_tasks (flow_slug, step_slug, limit_bucket)
 where status = 'started' and limit_bucket is not null;

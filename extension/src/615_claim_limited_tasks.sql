@@ -71,18 +71,21 @@ begin
             ) as n
         ),
         rooms as (
+            -- least() ignores a null: a limit the step does not have is not
+            -- counted at all (case, since an operator evaluates its operands
+            -- even when one is null: one index probe less per bucket)
             select b.flow_slug, b.step_slug, b.bucket, least(
                 v_pick,
-                l.concurrency - (
+                case when l.concurrency is not null then l.concurrency - (
                     select count(*) from pgflow.step_tasks as s
                     where s.flow_slug = b.flow_slug and s.step_slug = b.step_slug
                         and s.limit_bucket = b.bucket and s.status = 'started'
-                ),
-                l.rate_limit - (
+                ) end,
+                case when l.rate_limit is not null then l.rate_limit - (
                     select count(*) from pgflow.task_starts as s
                     where s.flow_slug = b.flow_slug and s.step_slug = b.step_slug and s.bucket = b.bucket
                         and s.started_at > v_now - pg_catalog.make_interval(secs => l.rate_period)
-                )
+                ) end
             ) as room
             from buckets as b
             join pgflow.step_limits as l on l.flow_slug = b.flow_slug and l.step_slug = b.step_slug
