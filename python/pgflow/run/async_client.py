@@ -72,25 +72,10 @@ OutT = DefaultTypeVar("OutT", default=Any)
 RowT = TypeVar("RowT")
 
 
-class AsyncRunHandle(Generic[OutT]):
+class AsyncRunHandle(calls.HandleBase["AsyncClient"], Generic[OutT]):
     """One run, as returned by :meth:`AsyncClient.start`; the methods of ``RunHandle``, awaited."""
 
-    __slots__ = ("_client", "_flow", "flow_slug", "run_id")
-
-    def __init__(
-        self,
-        client: AsyncClient,
-        run_id: UUID,
-        flow_slug: str | None = None,
-        flow: Flow[Any, Any] | None = None,
-    ) -> None:
-        self._client = client
-        self._flow = flow
-        self.run_id = run_id
-        self.flow_slug = flow_slug
-
-    def __repr__(self) -> str:
-        return f"AsyncRunHandle({self.run_id}, flow={self.flow_slug!r})"
+    __slots__ = ()
 
     async def wait(
         self, timeout: float | None = None, *, poll_interval: float | None = None

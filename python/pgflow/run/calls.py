@@ -121,6 +121,30 @@ class RunFailedError(PgflowError):
         self.run = run
 
 
+ClientT = TypeVar("ClientT")
+
+
+class HandleBase(Generic[ClientT]):
+    """What a sync and an async run handle hold: their client, the run and its flow."""
+
+    __slots__ = ("_client", "_flow", "flow_slug", "run_id")
+
+    def __init__(
+        self,
+        client: ClientT,
+        run_id: UUID,
+        flow_slug: str | None = None,
+        flow: Flow[Any, Any] | None = None,
+    ) -> None:
+        self._client = client
+        self._flow = flow
+        self.run_id = run_id
+        self.flow_slug = flow_slug
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.run_id}, flow={self.flow_slug!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class Call(Generic[RowT]):
     """One statement: its SQL, its parameters and the row type it returns."""

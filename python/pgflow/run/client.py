@@ -99,29 +99,14 @@ OutT = DefaultTypeVar("OutT", default=Any)
 RowT = TypeVar("RowT")
 
 
-class RunHandle(Generic[OutT]):
+class RunHandle(calls.HandleBase["Client"], Generic[OutT]):
     """One run, as returned by :meth:`Client.start` or :meth:`Client.run`.
 
     ``OutT`` is the flow's output type (``Flow[In, Out]``), which
     :meth:`result` returns; ``Any`` for a run started by slug.
     """
 
-    __slots__ = ("_client", "_flow", "flow_slug", "run_id")
-
-    def __init__(
-        self,
-        client: Client,
-        run_id: UUID,
-        flow_slug: str | None = None,
-        flow: Flow[Any, Any] | None = None,
-    ) -> None:
-        self._client = client
-        self._flow = flow
-        self.run_id = run_id
-        self.flow_slug = flow_slug
-
-    def __repr__(self) -> str:
-        return f"RunHandle({self.run_id}, flow={self.flow_slug!r})"
+    __slots__ = ()
 
     def wait(self, timeout: float | None = None, *, poll_interval: float | None = None) -> Run:
         """Block until the run finishes; returns its final row (failed and cancelled too).
